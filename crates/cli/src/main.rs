@@ -1,0 +1,42 @@
+//! `quarry`: run Elastic-compatible EQL detections for Confluence data mining (MITRE ATT&CK
+//! T1213.001) over Confluence telemetry.
+//!
+//! This binary is the edge of the system: it parses arguments, reads files, prints, and turns
+//! outcomes into exit codes. Each subcommand lives in its own module under `cmd/`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+#[derive(Parser)]
+#[command(
+    name = "quarry",
+    version,
+    about = "Detect Confluence data mining (MITRE ATT&CK T1213.001) with Elasticsearch-compatible EQL",
+    long_about = None,
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Check(cmd::check::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => cmd::check::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
