@@ -132,11 +132,16 @@ fn write_operand(f: &mut fmt::Formatter<'_>, e: &Expr, min: u8) -> fmt::Result {
     }
 }
 
-fn is_number(e: &Expr) -> bool {
-    matches!(
-        e.kind,
-        ExprKind::Literal(Literal::Integer(_) | Literal::Float(_))
-    )
+/// Whether `e` prints starting with a number: `-` before it would read back as a negative
+/// literal (`-(5 : "a")` must not lose its parentheses).
+fn starts_with_number(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Literal(Literal::Integer(_) | Literal::Float(_)) => true,
+        ExprKind::In { value, .. } | ExprKind::Match { value, .. } => {
+            precedence(value) >= PRIMARY && starts_with_number(value)
+        }
+        _ => false,
+    }
 }
 
 impl Display for Expr {
@@ -175,7 +180,7 @@ impl Display for Expr {
             ExprKind::Negate(operand) => {
                 f.write_char('-')?;
                 // `-5` would read back as the literal -5, and `--x` is hard to read.
-                if is_number(operand) || matches!(operand.kind, ExprKind::Negate(_)) {
+                if starts_with_number(operand) || matches!(operand.kind, ExprKind::Negate(_)) {
                     write!(f, "({operand})")
                 } else {
                     write_operand(f, operand, UNARY)
