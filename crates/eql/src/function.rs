@@ -9,8 +9,10 @@
 pub enum Kind {
     String,
     Numeric,
+    /// A whole number: any numeric expression, but not a decimal literal.
+    Integer,
     Boolean,
-    /// An IP address: a field, or a string literal holding one.
+    /// An IP address: in practice a field mapped as `ip` (no literal has this type).
     Ip,
     /// Anything (`string(x)`, `concat(...)`).
     Any,
@@ -21,6 +23,7 @@ impl Kind {
         match self {
             Kind::String => "string",
             Kind::Numeric => "numeric",
+            Kind::Integer => "integer",
             Kind::Boolean => "boolean",
             Kind::Ip => "ip",
             Kind::Any => "any",
@@ -33,23 +36,24 @@ impl Kind {
 pub struct Param {
     pub name: &'static str,
     pub kind: Kind,
-    /// Must be a literal (Elasticsearch needs the value when it plans the query).
-    pub literal_only: bool,
+    /// Must be a constant: an expression that reads no field (Elasticsearch needs the value
+    /// when it plans the query).
+    pub constant: bool,
 }
 
 const fn p(name: &'static str, kind: Kind) -> Param {
     Param {
         name,
         kind,
-        literal_only: false,
+        constant: false,
     }
 }
 
-const fn lit(name: &'static str, kind: Kind) -> Param {
+const fn constant(name: &'static str, kind: Kind) -> Param {
     Param {
         name,
         kind,
-        literal_only: true,
+        constant: true,
     }
 }
 
@@ -195,13 +199,13 @@ impl Function {
                 p("source", String),
                 p("left", String),
                 p("right", String),
-                lit("greedy", Boolean),
+                p("greedy", Boolean),
             ],
             3,
             String,
         );
         const CIDR_MATCH: Signature = Signature {
-            params: &[p("ip", Ip), lit("cidr", String)],
+            params: &[p("ip", Ip), constant("cidr", String)],
             required: 2,
             variadic: true,
             returns: Boolean,
@@ -219,7 +223,7 @@ impl Function {
             &[
                 p("source", String),
                 p("substring", String),
-                p("start_pos", Numeric),
+                p("start_pos", Integer),
             ],
             2,
             Numeric,
@@ -227,13 +231,17 @@ impl Function {
         const LENGTH: Signature = sig(&[p("source", String)], 1, Numeric);
         const MODULO: Signature = sig(&[p("dividend", Numeric), p("divisor", Numeric)], 2, Numeric);
         const MULTIPLY: Signature = sig(&[p("factor", Numeric), p("factor", Numeric)], 2, Numeric);
-        const NUMBER: Signature = sig(&[p("string", String), p("base", Numeric)], 1, Numeric);
+        const NUMBER: Signature = sig(
+            &[p("string", String), constant("base", Integer)],
+            1,
+            Numeric,
+        );
         const STARTS_WITH: Signature = sig(&[p("source", String), p("prefix", String)], 2, Boolean);
         const STRING: Signature = sig(&[p("value", Any)], 1, String);
         const STRING_CONTAINS: Signature =
             sig(&[p("source", String), p("substring", String)], 2, Boolean);
         const SUBSTRING: Signature = sig(
-            &[p("source", String), p("start", Numeric), p("end", Numeric)],
+            &[p("source", String), p("start", Integer), p("end", Integer)],
             2,
             String,
         );

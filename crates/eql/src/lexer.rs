@@ -331,6 +331,16 @@ impl<'a> Lexer<'a> {
             b'(' => (TokenKind::LParen, 1),
             b')' => (TokenKind::RParen, 1),
             b'|' => (TokenKind::Pipe, 1),
+            b'?' if matches!(self.peek_at(1), Some(b'"' | b'\'')) => {
+                let quote = self.peek_at(1).map_or('"', char::from);
+                return Err(self
+                    .error(
+                        start,
+                        start + 2,
+                        format!("`?{quote}...{quote}` is not a raw string in Elasticsearch EQL"),
+                    )
+                    .with_help("write raw strings in triple double quotes: \"\"\"...\"\"\""));
+            }
             b'?' => (TokenKind::Question, 1),
             b'!' => {
                 return Err(self
@@ -371,7 +381,8 @@ impl<'a> Lexer<'a> {
             }
         }
         let text = &self.src[start..self.pos];
-        if self.peek_at(0) == Some(b'~') {
+        // `name~` (a case-insensitive function, or `in~`, `like~`, `regex~`) starts with a letter.
+        if self.peek_at(0) == Some(b'~') && self.bytes[start].is_ascii_alphabetic() {
             self.pos += 1;
             let kind = match text {
                 "in" => TokenKind::Keyword(Keyword::InInsensitive),
@@ -606,15 +617,23 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// `"""..."""`: no escapes; ends at the first `"""`, which may be followed by up to two more
-    /// quotes that belong to the value (`"""a""""` is `a"`).
+    /// `"""..."""`: no escapes, no line breaks; ends at the first `"""`, which may be followed by
+    /// up to two more quotes that belong to the value (`"""a""""` is `a"`).
     fn raw_string(&mut self) -> Result<Token, Diagnostic> {
         let start = self.pos;
         let content_start = start + 3;
-        let Some(i) = self.src[content_start..].find("\"\"\"") else {
+        let rest = &self.src[content_start..];
+        let close_at = rest.find("\"\"\"");
+        let line_break = rest.find(['\n', '\r']);
+        let Some(i) = close_at.filter(|&i| line_break.is_none_or(|nl| i < nl)) else {
             return Err(self
                 .error(start, content_start, "unterminated raw string")
-                .with_label("this `\"\"\"` is never closed"));
+                .with_label(if line_break.is_some() {
+                    "this `\"\"\"` is not closed before the end of the line"
+                } else {
+                    "this `\"\"\"` is never closed"
+                })
+                .with_help("raw strings cannot span lines"));
         };
         let mut close = content_start + i;
         // As in Elasticsearch's grammar (`'"""' .*? '"""' '"'? '"'?`), up to two quotes right

@@ -23,8 +23,58 @@ use crate::span::Span;
 /// Elasticsearch stops at 200 levels of any one grammar rule; we count all of them together.
 pub const MAX_DEPTH: usize = 200;
 
+/// When less stack than this remains at a recursion point, continue on a new segment of
+/// [`STACK_SEGMENT`] bytes (see the `stacker` crate).
+pub(crate) const STACK_RED_ZONE: usize = 128 * 1024;
+pub(crate) const STACK_SEGMENT: usize = 2 * 1024 * 1024;
+
 /// The longest query text accepted, in bytes.
 pub const MAX_QUERY_BYTES: usize = 8 << 20;
+
+/// Binding power of each binary level, loosest first (the printer uses the same order).
+const BP_OR: u8 = 1;
+const BP_AND: u8 = 2;
+const BP_NOT: u8 = 3;
+const BP_COMPARE: u8 = 4;
+const BP_ADD: u8 = 5;
+const BP_MUL: u8 = 6;
+const BP_UNARY: u8 = 7;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Infix {
+    Or,
+    And,
+    Compare(CompareOp),
+    Arithmetic(ArithmeticOp),
+}
+
+impl Infix {
+    fn binding_power(self) -> u8 {
+        match self {
+            Infix::Or => BP_OR,
+            Infix::And => BP_AND,
+            Infix::Compare(_) => BP_COMPARE,
+            Infix::Arithmetic(op) if op.precedence() == 1 => BP_ADD,
+            Infix::Arithmetic(_) => BP_MUL,
+        }
+    }
+}
+
+#[cold]
+fn assign_is_not_equality(at: Span) -> Diagnostic {
+    Diagnostic::new(at, "`=` is not a comparison operator").with_help("did you mean `==`?")
+}
+
+#[cold]
+fn chained_comparison(at: Span, first: CompareOp, second: CompareOp) -> Diagnostic {
+    Diagnostic::new(at, "comparisons cannot be chained")
+        .with_label(format!("second comparison `{}`", second.symbol()))
+        .with_help(format!(
+            "compare twice and join with `and`: `a {} b and b {} c`",
+            first.symbol(),
+            second.symbol()
+        ))
+}
 
 /// Parses `source` into a syntax tree, without the semantic checks of [`crate::verify`].
 pub fn parse_syntax(source: &str) -> Result<Query, Diagnostic> {
@@ -671,167 +721,128 @@ impl Parser {
     // ---- expressions -------------------------------------------------------------------------
 
     fn expression(&mut self) -> PResult<Expr> {
-        self.or()
+        self.expr_bp(BP_OR)
     }
 
-    fn or(&mut self) -> PResult<Expr> {
-        let first = self.and()?;
-        if !self.at_keyword(Keyword::Or) {
-            return Ok(first);
-        }
-        let mut operands = vec![first];
-        while self.eat_keyword(Keyword::Or).is_some() {
-            operands.push(self.and()?);
-        }
-        let span = operands[0].span.to(operands[operands.len() - 1].span);
-        Ok(Expr::new(ExprKind::Or(operands), span))
+    /// An expression whose binary operators all bind at least as tightly as `min`
+    /// (binding-power parsing: one loop for every binary level, so that each level of
+    /// parentheses costs two stack frames, not one per precedence level).
+    fn expr_bp(&mut self, min: u8) -> PResult<Expr> {
+        // Every path that nests (parentheses, calls, `not`, signs, lists) comes back here, so
+        // this is where the stack is grown when a deep query would otherwise exhaust it,
+        // whatever the build profile or the caller's thread.
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.expr_bp_inner(min))
     }
 
-    fn and(&mut self) -> PResult<Expr> {
-        let first = self.not()?;
-        if !self.at_keyword(Keyword::And) {
-            return Ok(first);
-        }
-        let mut operands = vec![first];
-        while self.eat_keyword(Keyword::And).is_some() {
-            operands.push(self.not()?);
-        }
-        let span = operands[0].span.to(operands[operands.len() - 1].span);
-        Ok(Expr::new(ExprKind::And(operands), span))
-    }
-
-    fn not(&mut self) -> PResult<Expr> {
-        if let Some(not_span) = self.eat_keyword(Keyword::Not) {
-            self.enter(not_span)?;
-            let operand = self.not()?;
-            self.leave(1);
-            let span = not_span.to(operand.span);
-            return Ok(Expr::new(ExprKind::Not(Box::new(operand)), span));
-        }
-        if let (TokenKind::Ident(rel), TokenKind::Keyword(Keyword::Of)) =
-            (self.peek_kind(), self.peek_nth(1))
-        {
-            let span = self.peek().span.to(self.tokens[self.pos + 1].span);
-            return Err(Diagnostic::new(
-                span,
-                format!(
-                    "process relationships (`{rel} of [...]`) are not supported by Elasticsearch EQL"
-                ),
-            )
-            .with_help("correlate the events with `sequence by process.entity_id` instead"));
-        }
-        self.comparison()
-    }
-
-    fn comparison(&mut self) -> PResult<Expr> {
-        let left = self.additive()?;
-        let Some(op) = self.compare_op() else {
-            if *self.peek_kind() == TokenKind::Assign {
-                return Err(
-                    Diagnostic::new(self.peek().span, "`=` is not a comparison operator")
-                        .with_help("did you mean `==`?"),
-                );
-            }
-            return Ok(left);
-        };
-        self.next();
-        let right = self.additive()?;
-        if let Some(second) = self.compare_op() {
-            return Err(
-                Diagnostic::new(self.peek().span, "comparisons cannot be chained")
-                    .with_label(format!("second comparison `{}`", second.symbol()))
-                    .with_help(format!(
-                        "compare twice and join with `and`: `a {} b and b {} c`",
-                        op.symbol(),
-                        second.symbol()
-                    )),
-            );
-        }
-        let span = left.span.to(right.span);
-        Ok(Expr::new(
-            ExprKind::Compare {
-                op,
-                left: Box::new(left),
-                right: Box::new(right),
-            },
-            span,
-        ))
-    }
-
-    fn compare_op(&self) -> Option<CompareOp> {
-        Some(match self.peek_kind() {
-            TokenKind::Eq => CompareOp::Eq,
-            TokenKind::NotEq => CompareOp::NotEq,
-            TokenKind::Lt => CompareOp::Lt,
-            TokenKind::LtEq => CompareOp::LtEq,
-            TokenKind::Gt => CompareOp::Gt,
-            TokenKind::GtEq => CompareOp::GtEq,
-            _ => return None,
-        })
-    }
-
-    fn additive(&mut self) -> PResult<Expr> {
-        self.binary_chain(
-            |k| match k {
-                TokenKind::Plus => Some(ArithmeticOp::Add),
-                TokenKind::Minus => Some(ArithmeticOp::Sub),
-                _ => None,
-            },
-            Self::multiplicative,
-        )
-    }
-
-    fn multiplicative(&mut self) -> PResult<Expr> {
-        self.binary_chain(
-            |k| match k {
-                TokenKind::Star => Some(ArithmeticOp::Mul),
-                TokenKind::Slash => Some(ArithmeticOp::Div),
-                TokenKind::Percent => Some(ArithmeticOp::Mod),
-                _ => None,
-            },
-            Self::unary,
-        )
-    }
-
-    /// A left-associative chain `operand (op operand)*`. Each link deepens the tree by one,
-    /// so each counts against [`MAX_DEPTH`].
-    fn binary_chain(
-        &mut self,
-        op_of: fn(&TokenKind) -> Option<ArithmeticOp>,
-        operand: fn(&mut Self) -> PResult<Expr>,
-    ) -> PResult<Expr> {
-        let mut left = operand(self)?;
+    fn expr_bp_inner(&mut self, min: u8) -> PResult<Expr> {
+        let mut left = self.prefix(min)?;
+        // Left-deep chains (`a + b + c`) deepen the tree without recursion: count each link.
+        // On error the parser is abandoned, so only the success path restores the depth.
         let mut links = 0;
-        while let Some(op) = op_of(self.peek_kind()) {
-            let op_span = self.next().span;
-            if let Err(e) = self.enter(op_span) {
-                self.leave(links);
-                return Err(e);
+        loop {
+            let Some(op) = self.infix() else {
+                if *self.peek_kind() == TokenKind::Assign {
+                    return Err(assign_is_not_equality(self.peek().span));
+                }
+                break;
+            };
+            if op.binding_power() < min {
+                break;
             }
-            links += 1;
-            let right = match operand(self) {
-                Ok(r) => r,
-                Err(e) => {
-                    self.leave(links);
-                    return Err(e);
+            let op_span = self.next().span;
+            left = match op {
+                Infix::Or | Infix::And => {
+                    let bp = op.binding_power();
+                    let mut operands = vec![left, self.expr_bp(bp + 1)?];
+                    while self.infix() == Some(op) {
+                        self.next();
+                        operands.push(self.expr_bp(bp + 1)?);
+                    }
+                    let span = operands[0].span.to(operands[operands.len() - 1].span);
+                    let kind = if op == Infix::Or {
+                        ExprKind::Or(operands)
+                    } else {
+                        ExprKind::And(operands)
+                    };
+                    Expr::new(kind, span)
+                }
+                Infix::Compare(op) => {
+                    let right = self.expr_bp(BP_ADD)?;
+                    if let Some(Infix::Compare(second)) = self.infix() {
+                        return Err(chained_comparison(self.peek().span, op, second));
+                    }
+                    let span = left.span.to(right.span);
+                    Expr::new(
+                        ExprKind::Compare {
+                            op,
+                            left: Box::new(left),
+                            right: Box::new(right),
+                        },
+                        span,
+                    )
+                }
+                Infix::Arithmetic(op) => {
+                    self.enter(op_span)?;
+                    links += 1;
+                    let bp = if op.precedence() == 1 { BP_ADD } else { BP_MUL };
+                    let right = self.expr_bp(bp + 1)?;
+                    let span = left.span.to(right.span);
+                    Expr::new(
+                        ExprKind::Arithmetic {
+                            op,
+                            left: Box::new(left),
+                            right: Box::new(right),
+                        },
+                        span,
+                    )
                 }
             };
-            let span = left.span.to(right.span);
-            left = Expr::new(
-                ExprKind::Arithmetic {
-                    op,
-                    left: Box::new(left),
-                    right: Box::new(right),
-                },
-                span,
-            );
         }
         self.leave(links);
         Ok(left)
     }
 
-    fn unary(&mut self) -> PResult<Expr> {
+    /// The binary operator at the current token, if any.
+    fn infix(&self) -> Option<Infix> {
+        Some(match self.peek_kind() {
+            TokenKind::Keyword(Keyword::Or) => Infix::Or,
+            TokenKind::Keyword(Keyword::And) => Infix::And,
+            TokenKind::Eq => Infix::Compare(CompareOp::Eq),
+            TokenKind::NotEq => Infix::Compare(CompareOp::NotEq),
+            TokenKind::Lt => Infix::Compare(CompareOp::Lt),
+            TokenKind::LtEq => Infix::Compare(CompareOp::LtEq),
+            TokenKind::Gt => Infix::Compare(CompareOp::Gt),
+            TokenKind::GtEq => Infix::Compare(CompareOp::GtEq),
+            TokenKind::Plus => Infix::Arithmetic(ArithmeticOp::Add),
+            TokenKind::Minus => Infix::Arithmetic(ArithmeticOp::Sub),
+            TokenKind::Star => Infix::Arithmetic(ArithmeticOp::Mul),
+            TokenKind::Slash => Infix::Arithmetic(ArithmeticOp::Div),
+            TokenKind::Percent => Infix::Arithmetic(ArithmeticOp::Mod),
+            _ => return None,
+        })
+    }
+
+    /// What may start an expression: `not`, a sign, or a primary with its predicate.
+    /// `not` is a boolean-level operator: inside a comparison or arithmetic (`min` above
+    /// [`BP_NOT`]) it needs parentheses, as in Elasticsearch's grammar.
+    fn prefix(&mut self, min: u8) -> PResult<Expr> {
         match self.peek_kind() {
+            TokenKind::Keyword(Keyword::Not) => {
+                if min > BP_NOT {
+                    return Err(self
+                        .unexpected("a value")
+                        .with_help("put the negated condition in parentheses: `(not ...)`"));
+                }
+                let not_span = self.next().span;
+                self.enter(not_span)?;
+                let operand = self.expr_bp(BP_NOT)?;
+                self.leave(1);
+                let span = not_span.to(operand.span);
+                Ok(Expr::new(ExprKind::Not(Box::new(operand)), span))
+            }
+            TokenKind::Ident(_) if *self.peek_nth(1) == TokenKind::Keyword(Keyword::Of) => {
+                Err(self.process_relationship())
+            }
             TokenKind::Minus => {
                 let minus = self.next().span;
                 // `-5` directly before a number is a negative literal, as Elasticsearch folds it.
@@ -841,12 +852,11 @@ impl Parser {
                 ) {
                     let number = self.next();
                     let literal = number_literal(&number, true, minus)?;
-                    let span = minus.to(number.span);
-                    let expr = Expr::new(ExprKind::Literal(literal), span);
+                    let expr = Expr::new(ExprKind::Literal(literal), minus.to(number.span));
                     return self.predicate(expr);
                 }
                 self.enter(minus)?;
-                let operand = self.unary()?;
+                let operand = self.expr_bp(BP_UNARY)?;
                 self.leave(1);
                 let span = minus.to(operand.span);
                 Ok(Expr::new(ExprKind::Negate(Box::new(operand)), span))
@@ -855,7 +865,7 @@ impl Parser {
                 // Unary plus is the identity; Elasticsearch drops it too.
                 let plus = self.next().span;
                 self.enter(plus)?;
-                let mut operand = self.unary()?;
+                let mut operand = self.expr_bp(BP_UNARY)?;
                 self.leave(1);
                 operand.span = plus.to(operand.span);
                 Ok(operand)
@@ -865,6 +875,22 @@ impl Parser {
                 self.predicate(primary)
             }
         }
+    }
+
+    #[cold]
+    fn process_relationship(&self) -> Diagnostic {
+        let span = self.peek().span.to(self.tokens[self.pos + 1].span);
+        let rel = match self.peek_kind() {
+            TokenKind::Ident(rel) => rel.as_str(),
+            _ => "",
+        };
+        Diagnostic::new(
+            span,
+            format!(
+                "process relationships (`{rel} of [...]`) are not supported by Elasticsearch EQL"
+            ),
+        )
+        .with_help("correlate the events with `sequence by process.entity_id` instead")
     }
 
     /// An optional predicate after a primary: `in (...)`, `not in (...)`, `in~ (...)`,
@@ -1235,13 +1261,17 @@ fn number_literal(token: &Token, negative: bool, start: Span) -> PResult<Literal
             } else {
                 text.clone()
             };
-            signed.parse::<i64>().map(Literal::Integer).map_err(|_| {
-                Diagnostic::new(
-                    span,
-                    format!("number `{signed}` does not fit in a 64-bit integer"),
-                )
-                .with_help("write it as a decimal (`1.0e20`) if an approximation will do")
-            })
+            match signed.parse::<i64>() {
+                Ok(i) => Ok(Literal::Integer(i)),
+                // Elasticsearch reads an integer too large for a long as a double.
+                Err(_) => match signed.parse::<f64>() {
+                    Ok(f) if f.is_finite() => Ok(Literal::Float(f)),
+                    _ => Err(Diagnostic::new(
+                        span,
+                        format!("number `{signed}` is too large"),
+                    )),
+                },
+            }
         }
         TokenKind::Decimal(text) => match text.parse::<f64>() {
             Ok(v) if v.is_finite() => Ok(Literal::Float(if negative { -v } else { v })),

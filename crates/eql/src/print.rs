@@ -179,9 +179,12 @@ impl Display for Expr {
             }
             ExprKind::Negate(operand) => {
                 f.write_char('-')?;
-                // `-5` would read back as the literal -5, and `--x` is hard to read.
-                if starts_with_number(operand) || matches!(operand.kind, ExprKind::Negate(_)) {
+                // `-5` would read back as the literal -5. A nested negation is spaced (`- -x`),
+                // not parenthesized, so that printing never deepens the nesting.
+                if starts_with_number(operand) {
                     write!(f, "({operand})")
+                } else if matches!(operand.kind, ExprKind::Negate(_)) {
+                    write!(f, " {operand}")
                 } else {
                     write_operand(f, operand, UNARY)
                 }
