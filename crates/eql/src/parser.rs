@@ -31,14 +31,15 @@ pub(crate) const STACK_SEGMENT: usize = 2 * 1024 * 1024;
 /// The longest query text accepted, in bytes.
 pub const MAX_QUERY_BYTES: usize = 8 << 20;
 
-/// Binding power of each binary level, loosest first (the printer uses the same order).
-const BP_OR: u8 = 1;
-const BP_AND: u8 = 2;
-const BP_NOT: u8 = 3;
-const BP_COMPARE: u8 = 4;
-const BP_ADD: u8 = 5;
-const BP_MUL: u8 = 6;
-const BP_UNARY: u8 = 7;
+/// Binding power of each level, loosest first. The printer parenthesizes by the same numbers,
+/// which is what makes `parse(print(q)) == q` hold.
+pub(crate) const BP_OR: u8 = 1;
+pub(crate) const BP_AND: u8 = 2;
+pub(crate) const BP_NOT: u8 = 3;
+pub(crate) const BP_COMPARE: u8 = 4;
+pub(crate) const BP_ADD: u8 = 5;
+pub(crate) const BP_MUL: u8 = 6;
+pub(crate) const BP_UNARY: u8 = 7;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Infix {

@@ -98,16 +98,15 @@ fn write_join_keys(f: &mut fmt::Formatter<'_>, keys: &[Expr]) -> fmt::Result {
     Ok(())
 }
 
-/// Binding strength of each expression form, loosest first, as the parser's levels.
-const OR: u8 = 1;
-const AND: u8 = 2;
-const NOT: u8 = 3;
-const COMPARE: u8 = 4;
-const ADD: u8 = 5;
-const MUL: u8 = 6;
-const UNARY: u8 = 7;
-const PRIMARY: u8 = 8;
+use crate::parser::{
+    BP_ADD as ADD, BP_AND as AND, BP_COMPARE as COMPARE, BP_MUL as MUL, BP_NOT as NOT, BP_OR as OR,
+    BP_UNARY as UNARY,
+};
 
+/// Literals, fields and calls: tighter than any operator.
+const PRIMARY: u8 = UNARY + 1;
+
+/// The parser's binding power of the operator at the top of `e`.
 fn precedence(e: &Expr) -> u8 {
     match &e.kind {
         ExprKind::Or(_) => OR,
