@@ -1,0 +1,276 @@
+//! Events from JSON documents: only the fields a query reads are kept.
+//!
+//! ECS documents spell the same field several ways: nested objects
+//! (`{"user":{"name":"a"}}`), dotted keys (`{"user.name":"a"}`), and mixtures
+//! (`{"http":{"response.bytes":1}}`). A [`Projection`] finds the catalog's fields whichever
+//! spelling a document uses, and arrays of objects contribute every element's value, as in
+//! Elasticsearch (`{"a":[{"b":1},{"b":2}]}` gives `a.b = [1, 2]`).
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value as Json};
+
+use crate::{Event, FieldCatalog, FieldId, Timestamp, TimestampError, Value, ValueRef};
+
+/// Where the catalog's fields live in a JSON object.
+#[derive(Debug, Clone)]
+pub struct Projection {
+    fields: HashMap<String, FieldId>,
+    /// Every proper dotted prefix of a wanted field: the objects worth descending into.
+    prefixes: HashSet<String>,
+    len: usize,
+}
+
+impl Projection {
+    pub fn new(catalog: &FieldCatalog) -> Self {
+        let mut fields = HashMap::new();
+        let mut prefixes = HashSet::new();
+        for (id, name) in catalog.iter() {
+            fields.insert(name.to_string(), id);
+            for (i, _) in name.match_indices('.') {
+                prefixes.insert(name[..i].to_string());
+            }
+        }
+        Projection {
+            fields,
+            prefixes,
+            len: catalog.len(),
+        }
+    }
+
+    /// The value of every catalog field in `object`, indexed by [`FieldId`]; null where absent.
+    pub fn project(&self, object: &Map<String, Json>) -> Vec<Value> {
+        let mut values = vec![Value::Null; self.len];
+        self.walk("", object, &mut values);
+        values
+    }
+
+    fn walk(&self, prefix: &str, object: &Map<String, Json>, values: &mut [Value]) {
+        for (key, value) in object {
+            let path;
+            let path = if prefix.is_empty() {
+                key.as_str()
+            } else {
+                path = format!("{prefix}.{key}");
+                path.as_str()
+            };
+            if let Some(&id) = self.fields.get(path) {
+                let slot = &mut values[id.index()];
+                let new = Value::from_json(value);
+                *slot = match std::mem::replace(slot, Value::Null) {
+                    Value::Null => new,
+                    old => Value::array([old, new]),
+                };
+            }
+            if self.prefixes.contains(path) {
+                match value {
+                    Json::Object(inner) => self.walk(path, inner, values),
+                    Json::Array(items) => {
+                        for item in items {
+                            if let Json::Object(inner) = item {
+                                self.walk(path, inner, values);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// Why a JSON document could not become an event.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DocumentError {
+    #[error("expected a JSON object, found {0}")]
+    NotAnObject(&'static str),
+    #[error("the timestamp field `{0}` is missing")]
+    MissingTimestamp(String),
+    #[error("the timestamp field `{field}`: {error}")]
+    BadTimestamp {
+        field: String,
+        error: TimestampError,
+    },
+}
+
+/// An event built from a JSON object: the projected field values, the timestamp, the input
+/// position, and the original document (for output).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    values: Vec<Value>,
+    timestamp: Timestamp,
+    position: u64,
+    source: Json,
+}
+
+impl Document {
+    /// Projects `source` and reads its timestamp from `timestamp_field` (which must be in the
+    /// projection's catalog).
+    pub fn from_json(
+        source: Json,
+        projection: &Projection,
+        catalog: &FieldCatalog,
+        timestamp_field: FieldId,
+        position: u64,
+    ) -> Result<Document, DocumentError> {
+        let Json::Object(object) = &source else {
+            return Err(DocumentError::NotAnObject(json_type(&source)));
+        };
+        let values = projection.project(object);
+        let name = || catalog.name(timestamp_field).to_string();
+        let timestamp = match values[timestamp_field.index()].as_ref() {
+            ValueRef::Null => return Err(DocumentError::MissingTimestamp(name())),
+            v => Timestamp::from_value(v).map_err(|error| DocumentError::BadTimestamp {
+                field: name(),
+                error,
+            })?,
+        };
+        Ok(Document {
+            values,
+            timestamp,
+            position,
+            source,
+        })
+    }
+
+    /// An event from already-projected values (tests, benchmarks, other formats).
+    pub fn from_values(values: Vec<Value>, timestamp: Timestamp, position: u64) -> Document {
+        Document {
+            values,
+            timestamp,
+            position,
+            source: Json::Null,
+        }
+    }
+
+    /// The original JSON document (null for events built with [`Document::from_values`]).
+    pub fn source(&self) -> &Json {
+        &self.source
+    }
+
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+}
+
+impl Event for Document {
+    fn field(&self, id: FieldId) -> ValueRef<'_> {
+        self.values.get(id.index()).map_or(ValueRef::Null, Value::as_ref)
+    }
+
+    fn timestamp(&self) -> Timestamp {
+        self.timestamp
+    }
+
+    fn position(&self) -> u64 {
+        self.position
+    }
+}
+
+impl Timestamp {
+    /// A timestamp from a field value: epoch milliseconds (number), or a string
+    /// [`Timestamp::parse`] accepts.
+    pub fn from_value(value: ValueRef<'_>) -> Result<Timestamp, TimestampError> {
+        match value {
+            ValueRef::String(s) => Timestamp::parse(s),
+            ValueRef::Integer(ms) => {
+                Timestamp::from_millis(ms).ok_or_else(|| TimestampError::OutOfRange(ms.to_string()))
+            }
+            ValueRef::Float(ms) => Timestamp::from_fractional_millis(ms),
+            ValueRef::Null => Err(TimestampError::WrongType("null")),
+            ValueRef::Bool(_) => Err(TimestampError::WrongType("boolean")),
+            ValueRef::Array(_) => Err(TimestampError::WrongType("array")),
+        }
+    }
+}
+
+fn json_type(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn project(fields: &[&str], doc: Json) -> Vec<Value> {
+        let mut catalog = FieldCatalog::new();
+        for f in fields {
+            catalog.intern(f);
+        }
+        let Json::Object(o) = doc else { panic!() };
+        Projection::new(&catalog).project(&o)
+    }
+
+    #[test]
+    fn nested_dotted_and_mixed_spellings_all_resolve() {
+        let want = &["user.name", "http.response.bytes", "source.ip"];
+        let expected = vec![
+            Value::String("alice".into()),
+            Value::Integer(512),
+            Value::String("10.0.0.1".into()),
+        ];
+        let docs = [
+            json!({"user": {"name": "alice"}, "http": {"response": {"bytes": 512}}, "source": {"ip": "10.0.0.1"}}),
+            json!({"user.name": "alice", "http.response.bytes": 512, "source.ip": "10.0.0.1"}),
+            json!({"user": {"name": "alice"}, "http": {"response.bytes": 512}, "source.ip": "10.0.0.1"}),
+            json!({"http.response": {"bytes": 512}, "user": {"name": "alice"}, "source": {"ip": "10.0.0.1"}}),
+        ];
+        for doc in docs {
+            assert_eq!(project(want, doc.clone()), expected, "{doc}");
+        }
+    }
+
+    #[test]
+    fn absent_fields_and_objects_are_null() {
+        let v = project(&["user.name", "user"], json!({"user": {"id": 1}}));
+        assert_eq!(v, vec![Value::Null, Value::Null]);
+    }
+
+    #[test]
+    fn arrays_of_objects_contribute_every_element() {
+        let v = project(
+            &["a.b"],
+            json!({"a": [{"b": 1}, {"b": [2, 3]}, {"c": 4}]}),
+        );
+        assert_eq!(
+            v,
+            vec![Value::Array(vec![Value::Integer(1), Value::Integer(2), Value::Integer(3)])]
+        );
+    }
+
+    #[test]
+    fn a_field_spelled_twice_keeps_both_values() {
+        let v = project(&["a.b"], json!({"a.b": "x", "a": {"b": "y"}}));
+        assert_eq!(
+            v,
+            vec![Value::Array(vec![Value::String("x".into()), Value::String("y".into())])]
+        );
+    }
+
+    #[test]
+    fn documents_read_their_timestamp_or_say_why_not() {
+        let mut catalog = FieldCatalog::new();
+        let ts = catalog.intern("@timestamp");
+        let p = Projection::new(&catalog);
+        let doc = Document::from_json(json!({"@timestamp": "2024-05-01T12:00:00Z"}), &p, &catalog, ts, 7).unwrap();
+        assert_eq!(doc.timestamp().millis(), 1_714_564_800_000);
+        assert_eq!(doc.position(), 7);
+        let err = Document::from_json(json!({"x": 1}), &p, &catalog, ts, 0).unwrap_err();
+        assert_eq!(err.to_string(), "the timestamp field `@timestamp` is missing");
+        let err = Document::from_json(json!({"@timestamp": "soon"}), &p, &catalog, ts, 0).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the timestamp field `@timestamp`: `soon` is not a timestamp (expected RFC 3339 / ISO 8601, or epoch milliseconds)"
+        );
+        let err = Document::from_json(json!([1]), &p, &catalog, ts, 0).unwrap_err();
+        assert_eq!(err.to_string(), "expected a JSON object, found an array");
+    }
+}
