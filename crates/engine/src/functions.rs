@@ -41,7 +41,13 @@ pub fn modulo(a: Number, b: Number) -> Result<Option<Number>, FunctionError> {
     let _ = (a, b);
     unimplemented!()
 }
-pub fn between(source: &str, left: &str, right: &str, greedy: bool, case_insensitive: bool) -> String {
+pub fn between(
+    source: &str,
+    left: &str,
+    right: &str,
+    greedy: bool,
+    case_insensitive: bool,
+) -> String {
     let _ = (source, left, right, greedy, case_insensitive);
     unimplemented!()
 }
@@ -58,7 +64,12 @@ pub fn string_contains(source: &str, substring: &str, case_insensitive: bool) ->
     unimplemented!()
 }
 /// `None` when not found.
-pub fn index_of(source: &str, substring: &str, start: Option<i64>, case_insensitive: bool) -> Option<i64> {
+pub fn index_of(
+    source: &str,
+    substring: &str,
+    start: Option<i64>,
+    case_insensitive: bool,
+) -> Option<i64> {
     let _ = (source, substring, start, case_insensitive);
     unimplemented!()
 }

@@ -1,0 +1,407 @@
+//! A whole EQL statement, compiled and run over an ordered event stream.
+//!
+//! [`CompiledQuery::compile`] turns a verified AST into filters and, for sequences, a
+//! [`SequenceSpec`]. A [`Runner`] takes events one at a time in `(timestamp, tiebreaker,
+//! position)` order, emits matches as they complete, applies the `head`/`tail` pipes and the
+//! result size, and counts what it had to drop. [`sort_events`] orders a batch first.
+
+use std::cmp::Ordering;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use quarry_eql::ast::{self, Category, PipeKind, QueryBody};
+use quarry_eql::span::Span;
+use quarry_event::{Event, FieldCatalog, FieldId, Value};
+
+use crate::expr::{self, CompileError, Cond, FieldTest, compile_condition};
+use crate::sequence::{
+    JoinKey, KeyField, SequenceMatch, SequenceMatcher, SequenceSpec, SequenceStats, StageSpec,
+};
+
+/// How events map onto EQL's notions: where the category and tiebreaker live, and limits.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The field `process where ...` tests (ECS: `event.category`).
+    pub category_field: String,
+    /// A field that orders events with equal timestamps (nulls last); input position breaks
+    /// remaining ties.
+    pub tiebreaker_field: Option<String>,
+    /// At most this many join keys hold pending sequences at once; beyond it the least
+    /// recently used are evicted, and counted.
+    pub max_join_keys: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            category_field: "event.category".to_string(),
+            tiebreaker_field: None,
+            max_join_keys: 1_000_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Body {
+    Events(Cond),
+    Sequence(SequenceSpec),
+}
+
+/// A statement ready to run.
+#[derive(Debug, Clone)]
+pub struct CompiledQuery {
+    body: Body,
+    pipes: Vec<ast::Pipe>,
+    tiebreaker: Option<FieldId>,
+    max_join_keys: usize,
+}
+
+impl CompiledQuery {
+    /// Compiles `query` (which must have passed [`quarry_eql::verify`]), interning every field
+    /// it reads into `catalog`.
+    pub fn compile(
+        query: &ast::Query,
+        catalog: &mut FieldCatalog,
+        options: &Options,
+    ) -> Result<CompiledQuery, CompileError> {
+        let category = catalog.intern(&options.category_field);
+        let tiebreaker = options
+            .tiebreaker_field
+            .as_deref()
+            .map(|f| catalog.intern(f));
+        let body = match &query.body {
+            QueryBody::Event(q) => Body::Events(event_filter(q, category, catalog)?),
+            QueryBody::Sequence(s) => Body::Sequence(sequence_spec(s, category, catalog)?),
+            QueryBody::Sample(s) => {
+                return Err(CompileError {
+                    message: "`sample` queries are not supported yet".to_string(),
+                    span: s.span,
+                });
+            }
+        };
+        Ok(CompiledQuery {
+            body,
+            pipes: query.pipes.clone(),
+            tiebreaker,
+            max_join_keys: options.max_join_keys,
+        })
+    }
+
+    pub fn is_sequence(&self) -> bool {
+        matches!(self.body, Body::Sequence(_))
+    }
+
+    pub fn tiebreaker(&self) -> Option<FieldId> {
+        self.tiebreaker
+    }
+}
+
+/// `<category> where <condition>` as one condition.
+fn event_filter(
+    q: &ast::EventQuery,
+    category: FieldId,
+    catalog: &mut FieldCatalog,
+) -> Result<Cond, CompileError> {
+    let condition = compile_condition(&q.condition, catalog)?;
+    Ok(match &q.category {
+        Category::Any { .. } => condition,
+        Category::Named { name, .. } => Cond::And(vec![
+            Cond::FieldTest {
+                field: category,
+                test: Box::new(FieldTest::Compare {
+                    op: ast::CompareOp::Eq,
+                    value: Value::String(name.clone()),
+                }),
+            },
+            condition,
+        ]),
+    })
+}
+
+fn key_fields(
+    keys: &[ast::Expr],
+    catalog: &mut FieldCatalog,
+) -> Result<Vec<KeyField>, CompileError> {
+    keys.iter()
+        .map(|k| match k.as_field() {
+            Some(f) => Ok(KeyField {
+                field: catalog.intern(&expr::field_name(f)),
+                optional: f.optional,
+            }),
+            None => Err(CompileError {
+                message: "join keys must be fields".to_string(),
+                span: k.span,
+            }),
+        })
+        .collect()
+}
+
+fn sequence_spec(
+    s: &ast::Sequence,
+    category: FieldId,
+    catalog: &mut FieldCatalog,
+) -> Result<SequenceSpec, CompileError> {
+    let shared = key_fields(&s.by, catalog)?;
+    let mut stages = Vec::new();
+    let compile_stage =
+        |stage: &ast::Stage, catalog: &mut FieldCatalog| -> Result<StageSpec, CompileError> {
+            let mut keys = shared.clone();
+            keys.extend(key_fields(&stage.by, catalog)?);
+            Ok(StageSpec {
+                filter: event_filter(&stage.query, category, catalog)?,
+                keys,
+            })
+        };
+    for stage in &s.stages {
+        if stage.missing {
+            return Err(CompileError {
+                message: "missing-event stages `![...]` are not supported yet".to_string(),
+                span: stage.span,
+            });
+        }
+        let spec = compile_stage(stage, catalog)?;
+        let runs = stage.runs.map_or(1, |r| r.count.max(1));
+        for _ in 0..runs {
+            stages.push(spec.clone());
+        }
+    }
+    let until = match &s.until {
+        Some(u) => Some(compile_stage(u, catalog)?),
+        None => None,
+    };
+    let maxspan = s.maxspan.map(|m| {
+        i64::try_from(m.millis())
+            .ok()
+            .and_then(|ms| ms.checked_mul(1_000_000))
+            .unwrap_or(i64::MAX)
+    });
+    if stages.is_empty() {
+        return Err(CompileError {
+            message: "a sequence needs at least one stage".to_string(),
+            span: Span::default(),
+        });
+    }
+    Ok(SequenceSpec {
+        stages,
+        until,
+        maxspan,
+    })
+}
+
+/// One result: an event, or a sequence of events with its join key.
+#[derive(Debug)]
+pub enum Hit<E> {
+    Event(Arc<E>),
+    Sequence(SequenceMatch<E>),
+}
+
+impl<E> Hit<E> {
+    /// The events of the hit, in order.
+    pub fn events(&self) -> &[Arc<E>] {
+        match self {
+            Hit::Event(e) => std::slice::from_ref(e),
+            Hit::Sequence(s) => &s.events,
+        }
+    }
+
+    pub fn join_key(&self) -> Option<&JoinKey> {
+        match self {
+            Hit::Event(_) => None,
+            Hit::Sequence(s) => Some(&s.join_key),
+        }
+    }
+}
+
+/// Input that breaks the ordering contract.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "event at position {position} is earlier than the one before it ({timestamp} < {previous}); sort the input first"
+)]
+pub struct OrderError {
+    pub position: u64,
+    pub timestamp: String,
+    pub previous: String,
+}
+
+/// What a run counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunStats {
+    pub events: u64,
+    pub sequence: SequenceStats,
+}
+
+/// Runs one compiled query over an ordered stream.
+pub struct Runner<E> {
+    query: CompiledQuery,
+    matcher: Option<SequenceMatcher<E>>,
+    collected: Collected<E>,
+    last: Option<quarry_event::Timestamp>,
+    events: u64,
+    scratch: Vec<SequenceMatch<E>>,
+}
+
+/// Results kept while running: everything, the first N (`head` first), or the last N (`tail`
+/// first), so that memory stays bounded by the pipes.
+enum Collected<E> {
+    All(Vec<Hit<E>>),
+    Head(Vec<Hit<E>>, usize),
+    Tail(VecDeque<Hit<E>>, usize),
+}
+
+impl<E: Event> Runner<E> {
+    pub fn new(query: CompiledQuery) -> Self {
+        let matcher = match &query.body {
+            Body::Sequence(spec) => Some(SequenceMatcher::new(spec.clone(), query.max_join_keys)),
+            Body::Events(_) => None,
+        };
+        let collected = match query.pipes.first() {
+            Some(p) if p.kind == PipeKind::Head => Collected::Head(Vec::new(), clamp(p.count)),
+            Some(p) => Collected::Tail(VecDeque::new(), clamp(p.count)),
+            None => Collected::All(Vec::new()),
+        };
+        Runner {
+            query,
+            matcher,
+            collected,
+            last: None,
+            events: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// True once no further event can change the results (a `head` is full).
+    pub fn is_done(&self) -> bool {
+        matches!(&self.collected, Collected::Head(v, n) if v.len() >= *n)
+    }
+
+    /// Feeds the next event. Events must come in timestamp order.
+    pub fn push(&mut self, event: E) -> Result<(), OrderError> {
+        let ts = event.timestamp();
+        if let Some(last) = self.last
+            && ts < last
+        {
+            return Err(OrderError {
+                position: event.position(),
+                timestamp: ts.to_string(),
+                previous: last.to_string(),
+            });
+        }
+        self.last = Some(ts);
+        self.events += 1;
+        if self.is_done() {
+            return Ok(());
+        }
+        match &self.query.body {
+            Body::Events(cond) => {
+                if expr::eval_cond(cond, &event) == Some(true) {
+                    self.collect(Hit::Event(Arc::new(event)));
+                }
+            }
+            Body::Sequence(_) => {
+                let matcher = self
+                    .matcher
+                    .as_mut()
+                    .expect("sequence queries have a matcher");
+                let mut out = std::mem::take(&mut self.scratch);
+                matcher.push(Arc::new(event), &mut out);
+                for m in out.drain(..) {
+                    self.collect(Hit::Sequence(m));
+                }
+                self.scratch = out;
+            }
+        }
+        Ok(())
+    }
+
+    fn collect(&mut self, hit: Hit<E>) {
+        match &mut self.collected {
+            Collected::All(v) => v.push(hit),
+            Collected::Head(v, n) => {
+                if v.len() < *n {
+                    v.push(hit);
+                }
+            }
+            Collected::Tail(q, n) => {
+                if *n == 0 {
+                    return;
+                }
+                if q.len() == *n {
+                    q.pop_front();
+                }
+                q.push_back(hit);
+            }
+        }
+    }
+
+    pub fn stats(&self) -> RunStats {
+        RunStats {
+            events: self.events,
+            sequence: self.matcher.as_ref().map(|m| m.stats()).unwrap_or_default(),
+        }
+    }
+
+    /// The results, after every pipe.
+    pub fn finish(self) -> (Vec<Hit<E>>, RunStats) {
+        let stats = self.stats();
+        let mut hits: Vec<Hit<E>> = match self.collected {
+            Collected::All(v) | Collected::Head(v, _) => v,
+            Collected::Tail(q, _) => q.into(),
+        };
+        for pipe in self.query.pipes.iter().skip(1) {
+            let n = clamp(pipe.count);
+            match pipe.kind {
+                PipeKind::Head => hits.truncate(n),
+                PipeKind::Tail => {
+                    let drop = hits.len().saturating_sub(n);
+                    hits.drain(..drop);
+                }
+            }
+        }
+        (hits, stats)
+    }
+}
+
+fn clamp(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// Sorts events into the order the engine requires: timestamp, then the tiebreaker (nulls
+/// last), then input position.
+pub fn sort_events<E: Event>(events: &mut [E], tiebreaker: Option<FieldId>) {
+    events.sort_by(|a, b| event_order(a, b, tiebreaker));
+}
+
+/// The engine's event order.
+pub fn event_order<E: Event>(a: &E, b: &E, tiebreaker: Option<FieldId>) -> Ordering {
+    a.timestamp()
+        .cmp(&b.timestamp())
+        .then_with(|| match tiebreaker {
+            None => Ordering::Equal,
+            Some(field) => {
+                let (x, y) = (
+                    expr::Val::from_field(a.field(field)),
+                    expr::Val::from_field(b.field(field)),
+                );
+                match (x == expr::Val::Null, y == expr::Val::Null) {
+                    (true, true) => Ordering::Equal,
+                    (true, false) => Ordering::Greater,
+                    (false, true) => Ordering::Less,
+                    (false, false) => expr::compare(&x, &y).unwrap_or(Ordering::Equal),
+                }
+            }
+        })
+        .then_with(|| a.position().cmp(&b.position()))
+}
+
+/// Compiles and runs `query` over `events`, which are sorted first.
+pub fn run_batch<E: Event>(query: CompiledQuery, mut events: Vec<E>) -> (Vec<Hit<E>>, RunStats) {
+    sort_events(&mut events, query.tiebreaker());
+    let mut runner = Runner::new(query);
+    for event in events {
+        if runner.is_done() {
+            break;
+        }
+        runner.push(event).expect("sorted input is in order");
+    }
+    runner.finish()
+}
