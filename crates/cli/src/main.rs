@@ -25,12 +25,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Check(cmd::check::Args),
+    Query(cmd::query::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(args),
+        Command::Query(args) => cmd::query::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,7 @@
 //! One module per subcommand; each exposes `Args` (its clap arguments) and `run`.
 
 pub mod check;
+pub mod query;
 
 use std::io::IsTerminal;
 
