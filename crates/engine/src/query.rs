@@ -142,15 +142,14 @@ fn sequence_spec(
     catalog: &mut FieldCatalog,
 ) -> Result<SequenceSpec, CompileError> {
     let shared = key_fields(&s.by, catalog)?;
+    let mut filters = Vec::new();
+    let mut keys: Vec<Vec<KeyField>> = Vec::new();
     let mut stages = Vec::new();
-    let compile_stage =
-        |stage: &ast::Stage, catalog: &mut FieldCatalog| -> Result<StageSpec, CompileError> {
-            let mut keys = shared.clone();
-            keys.extend(key_fields(&stage.by, catalog)?);
-            Ok(StageSpec {
-                filter: event_filter(&stage.query, category, catalog)?,
-                keys,
-            })
+    let stage_keys =
+        |stage: &ast::Stage, catalog: &mut FieldCatalog| -> Result<Vec<KeyField>, CompileError> {
+            let mut k = shared.clone();
+            k.extend(key_fields(&stage.by, catalog)?);
+            Ok(k)
         };
     for stage in &s.stages {
         if stage.missing {
@@ -159,14 +158,29 @@ fn sequence_spec(
                 span: stage.span,
             });
         }
-        let spec = compile_stage(stage, catalog)?;
+        let filter = filters.len();
+        filters.push(event_filter(&stage.query, category, catalog)?);
+        let stage_keys = stage_keys(stage, catalog)?;
+        let keyset = match keys.iter().position(|k| *k == stage_keys) {
+            Some(i) => i,
+            None => {
+                keys.push(stage_keys);
+                keys.len() - 1
+            }
+        };
         let runs = stage.runs.map_or(1, |r| r.count.max(1));
         for _ in 0..runs {
-            stages.push(spec.clone());
+            stages.push(StageSpec {
+                filter,
+                keys: keyset,
+            });
         }
     }
     let until = match &s.until {
-        Some(u) => Some(compile_stage(u, catalog)?),
+        Some(u) => Some((
+            event_filter(&u.query, category, catalog)?,
+            stage_keys(u, catalog)?,
+        )),
         None => None,
     };
     let maxspan = s.maxspan.map(|m| {
@@ -182,6 +196,8 @@ fn sequence_spec(
         });
     }
     Ok(SequenceSpec {
+        filters,
+        keys,
         stages,
         until,
         maxspan,

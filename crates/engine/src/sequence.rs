@@ -13,19 +13,99 @@
 //! passed, and the number of live join keys is capped, the least recently used key being evicted
 //! (and counted) when the cap is reached.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+
+use hashbrown::{Equivalent, HashMap};
 
 use quarry_event::{Event, FieldId, Value, ValueRef};
 
 use crate::expr::{Cond, eval_cond};
 
 /// A join key: one value per key field (null only for `?field` keys).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JoinKey(pub Vec<KeyValue>);
 
+/// A join key borrowed from an event, to look up state without allocating.
+/// It hashes exactly as the [`JoinKey`] it equals.
+struct KeyView<'a, 'v>(&'a [ValueRef<'v>]);
+
+impl Hash for JoinKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_usize(self.0.len());
+        for v in &self.0 {
+            match v {
+                KeyValue::Null => hash_value(state, ValueRef::Null),
+                KeyValue::Bool(b) => hash_value(state, ValueRef::Bool(*b)),
+                KeyValue::Integer(i) => hash_value(state, ValueRef::Integer(*i)),
+                KeyValue::Float(bits) => hash_value(state, ValueRef::Float(f64::from_bits(*bits))),
+                KeyValue::String(s) => hash_value(state, ValueRef::String(s)),
+            }
+        }
+    }
+}
+
+impl Hash for KeyView<'_, '_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_usize(self.0.len());
+        for v in self.0 {
+            hash_value(state, *v);
+        }
+    }
+}
+
+fn hash_value<H: Hasher>(state: &mut H, v: ValueRef<'_>) {
+    match v {
+        ValueRef::Null => state.write_u8(0),
+        ValueRef::Bool(b) => {
+            state.write_u8(1);
+            state.write_u8(u8::from(b));
+        }
+        ValueRef::Integer(i) => {
+            state.write_u8(2);
+            state.write_i64(i);
+        }
+        ValueRef::Float(f) => {
+            state.write_u8(3);
+            state.write_u64(f.to_bits());
+        }
+        ValueRef::String(s) => {
+            state.write_u8(4);
+            s.hash(state);
+        }
+        // Key views never hold arrays: they are fanned out first.
+        ValueRef::Array(_) => state.write_u8(5),
+    }
+}
+
+impl Equivalent<JoinKey> for KeyView<'_, '_> {
+    fn equivalent(&self, key: &JoinKey) -> bool {
+        self.0.len() == key.0.len()
+            && self.0.iter().zip(&key.0).all(|(v, k)| match (v, k) {
+                (ValueRef::Null, KeyValue::Null) => true,
+                (ValueRef::Bool(a), KeyValue::Bool(b)) => a == b,
+                (ValueRef::Integer(a), KeyValue::Integer(b)) => a == b,
+                (ValueRef::Float(a), KeyValue::Float(b)) => a.to_bits() == *b,
+                (ValueRef::String(a), KeyValue::String(b)) => **a == **b,
+                _ => false,
+            })
+    }
+}
+
+impl KeyView<'_, '_> {
+    fn to_owned(&self) -> JoinKey {
+        JoinKey(
+            self.0
+                .iter()
+                .filter_map(|v| KeyValue::from_ref(*v))
+                .collect(),
+        )
+    }
+}
+
 /// A hashable join key value.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyValue {
     Null,
     Bool(bool),
@@ -59,26 +139,32 @@ impl KeyValue {
 }
 
 /// One join key field of a stage.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyField {
     pub field: FieldId,
     /// Written `?field`: a missing value joins as null instead of excluding the event.
     pub optional: bool,
 }
 
-/// A stage after `runs` expansion.
-#[derive(Debug, Clone)]
+/// A stage after `runs` expansion. Stages repeated by `runs` share their filter and keys, so
+/// each distinct filter is evaluated, and each distinct key computed, once per event.
+#[derive(Debug, Clone, Copy)]
 pub struct StageSpec {
-    /// The category test and the condition, together.
-    pub filter: Cond,
-    /// The sequence's `by` keys followed by the stage's own.
-    pub keys: Vec<KeyField>,
+    /// Index into [`SequenceSpec::filters`].
+    pub filter: usize,
+    /// Index into [`SequenceSpec::keys`].
+    pub keys: usize,
 }
 
 #[derive(Debug, Clone)]
 pub struct SequenceSpec {
+    /// The distinct stage filters (category test and condition together).
+    pub filters: Vec<Cond>,
+    /// The distinct key lists: the sequence's `by` keys followed by a stage's own.
+    pub keys: Vec<Vec<KeyField>>,
     pub stages: Vec<StageSpec>,
-    pub until: Option<StageSpec>,
+    /// The `until` stage's filter and keys.
+    pub until: Option<(Cond, Vec<KeyField>)>,
     /// In nanoseconds.
     pub maxspan: Option<i64>,
 }
@@ -98,6 +184,9 @@ struct Pending<E> {
 struct KeyState<E> {
     /// `groups[s]`: pending sequences whose last matched stage is `s` (for `s < n - 1`).
     groups: Vec<VecDeque<Pending<E>>>,
+    /// For a repeated single stage (see [`SequenceMatcher::repeated`]): the key's latest
+    /// matching events, oldest first; each starts one pending sequence.
+    recent: VecDeque<Arc<E>>,
     /// Timestamp of the latest event that touched this key.
     last_seen: i64,
 }
@@ -108,18 +197,37 @@ impl<E> KeyState<E> {
             groups: (0..stages.saturating_sub(1))
                 .map(|_| VecDeque::new())
                 .collect(),
+            recent: VecDeque::new(),
             last_seen: i64::MIN,
         }
     }
 
     fn is_empty(&self) -> bool {
-        self.groups.iter().all(VecDeque::is_empty)
+        self.recent.is_empty() && self.groups.iter().all(VecDeque::is_empty)
     }
 
+    fn pending(&self) -> usize {
+        self.recent.len() + self.groups.iter().map(VecDeque::len).sum::<usize>()
+    }
+
+    fn clear(&mut self) {
+        self.recent.clear();
+        self.groups.iter_mut().for_each(VecDeque::clear);
+    }
+}
+
+impl<E: Event> KeyState<E> {
     /// Drops pending sequences that can no longer complete within maxspan at time `now`.
     fn expire(&mut self, now: i64, maxspan: i64) {
         for group in &mut self.groups {
             group.retain(|p| now - p.first_ts <= maxspan);
+        }
+        while self
+            .recent
+            .front()
+            .is_some_and(|e| now - e.timestamp().nanos() > maxspan)
+        {
+            self.recent.pop_front();
         }
     }
 }
@@ -139,22 +247,36 @@ pub struct SequenceStats {
 
 /// The streaming sequence matcher.
 pub struct SequenceMatcher<E> {
-    spec: SequenceSpec,
+    spec: Arc<SequenceSpec>,
+    /// Every stage is the same filter with the same keys (`[...] with runs=N`, the seed's
+    /// shape): the pending sequences of a key are then exactly its last N - 1 matching events,
+    /// and the matcher keeps those in a ring instead of moving N - 1 sequences per event. The
+    /// results are identical (a sequence rejected by maxspan at one stage would be rejected at
+    /// the last, as timestamps only grow).
+    repeated: bool,
     keys: HashMap<JoinKey, KeyState<E>>,
     max_keys: usize,
     stats: SequenceStats,
-    /// Events since the last sweep of expired state.
+    /// Events since the last sweep of expired state, and the time of that sweep.
     since_sweep: usize,
+    last_sweep: i64,
 }
 
 impl<E: Event> SequenceMatcher<E> {
     pub fn new(spec: SequenceSpec, max_keys: usize) -> Self {
+        let repeated = spec.stages.len() >= 2
+            && spec
+                .stages
+                .iter()
+                .all(|st| st.filter == spec.stages[0].filter && st.keys == spec.stages[0].keys);
         SequenceMatcher {
-            spec,
+            spec: Arc::new(spec),
+            repeated,
             keys: HashMap::new(),
             max_keys: max_keys.max(1),
             stats: SequenceStats::default(),
             since_sweep: 0,
+            last_sweep: i64::MIN,
         }
     }
 
@@ -172,65 +294,109 @@ impl<E: Event> SequenceMatcher<E> {
     pub fn push(&mut self, event: Arc<E>, out: &mut Vec<SequenceMatch<E>>) {
         let now = event.timestamp().nanos();
         self.since_sweep += 1;
+        // Sweep expired state now and then: after enough events, and once a quarter of maxspan
+        // has passed, so state older than maxspan lingers at most a quarter of it.
         if let Some(maxspan) = self.spec.maxspan
             && self.since_sweep >= 4096
+            && now.saturating_sub(self.last_sweep) >= maxspan / 4
         {
             self.sweep(now, maxspan);
         }
-        if let Some(until) = &self.spec.until
-            && eval_cond(&until.filter, &*event) == Some(true)
+        let spec = Arc::clone(&self.spec);
+        if let Some((filter, keys)) = &spec.until
+            && eval_cond(filter, &*event) == Some(true)
         {
-            for key in join_keys(&until.keys, &*event) {
-                if let Some(state) = self.keys.get_mut(&key) {
-                    let dropped: usize = state.groups.iter().map(VecDeque::len).sum();
-                    self.stats.until_drops += dropped as u64;
-                    state.groups.iter_mut().for_each(VecDeque::clear);
+            for_each_key(keys, &*event, |view| {
+                if let Some(state) = self.keys.get_mut(&KeyView(view)) {
+                    self.stats.until_drops += state.pending() as u64;
+                    state.clear();
                 }
-            }
+            });
         }
-        let last = self.spec.stages.len() - 1;
-        for s in (0..=last).rev() {
-            let stage = &self.spec.stages[s];
-            if eval_cond(&stage.filter, &*event) != Some(true) {
+        let mut matched = [false; 16];
+        let mut matched_vec = Vec::new();
+        let matched: &mut [bool] = if spec.filters.len() <= matched.len() {
+            &mut matched[..spec.filters.len()]
+        } else {
+            matched_vec.resize(spec.filters.len(), false);
+            &mut matched_vec
+        };
+        let mut any = false;
+        for (m, f) in matched.iter_mut().zip(&spec.filters) {
+            *m = eval_cond(f, &*event) == Some(true);
+            any |= *m;
+        }
+        if !any {
+            return;
+        }
+        for keyset in 0..spec.keys.len() {
+            let uses = |st: &StageSpec| st.keys == keyset && matched[st.filter];
+            if !spec.stages.iter().any(uses) {
                 continue;
             }
-            for key in join_keys(&stage.keys, &*event) {
-                self.advance(s, key, &event, now, out);
-            }
+            for_each_key(&spec.keys[keyset], &*event, |view| {
+                self.advance_key(keyset, matched, view, &event, now, out);
+            });
         }
     }
 
-    fn advance(
+    /// Advances every matching stage that uses `keyset` for one join key, last stage first.
+    fn advance_key(
         &mut self,
-        s: usize,
-        key: JoinKey,
+        keyset: usize,
+        matched: &[bool],
+        view: &[ValueRef<'_>],
         event: &Arc<E>,
         now: i64,
         out: &mut Vec<SequenceMatch<E>>,
     ) {
-        let last = self.spec.stages.len() - 1;
-        if s == 0 {
-            let pending = Pending {
-                events: vec![Arc::clone(event)],
-                first_ts: now,
-            };
-            if last == 0 {
+        let key = KeyView(view);
+        let n = self.spec.stages.len();
+        let last = n - 1;
+        let starts = {
+            let first = self.spec.stages[0];
+            first.keys == keyset && matched[first.filter]
+        };
+        if n == 1 {
+            if starts {
                 out.push(SequenceMatch {
-                    join_key: key,
-                    events: pending.events,
+                    join_key: key.to_owned(),
+                    events: vec![Arc::clone(event)],
                 });
-                return;
             }
-            let stages = self.spec.stages.len();
-            if !self.keys.contains_key(&key) {
-                self.make_room(now);
-            }
-            let state = self
-                .keys
-                .entry(key)
-                .or_insert_with(|| KeyState::new(stages));
+            return;
+        }
+        if starts && !self.keys.contains_key(&key) {
+            self.make_room(now);
+            self.keys.insert(
+                key.to_owned(),
+                KeyState::new(if self.repeated { 1 } else { n }),
+            );
+        }
+        if self.repeated {
+            // `starts` is true here: every stage matched, or none did and we were not called.
+            let state = self.keys.get_mut(&key).expect("inserted above");
             state.last_seen = now;
-            state.groups[0].push_back(pending);
+            if state.recent.len() == n - 1 {
+                let oldest = state.recent.pop_front().expect("n - 1 >= 1 events");
+                let within = self
+                    .spec
+                    .maxspan
+                    .is_none_or(|m| now - oldest.timestamp().nanos() <= m);
+                if within {
+                    let mut events = Vec::with_capacity(n);
+                    events.push(oldest);
+                    events.extend(state.recent.iter().cloned());
+                    events.push(Arc::clone(event));
+                    out.push(SequenceMatch {
+                        join_key: key.to_owned(),
+                        events,
+                    });
+                } else {
+                    self.stats.maxspan_rejections += 1;
+                }
+            }
+            state.recent.push_back(Arc::clone(event));
             self.stats.peak_keys = self.stats.peak_keys.max(self.keys.len() as u64);
             return;
         }
@@ -238,38 +404,48 @@ impl<E: Event> SequenceMatcher<E> {
             return;
         };
         state.last_seen = now;
-        // The latest pending sequence of the previous stage; older ones are dropped with it.
-        let Some(mut pending) = state.groups[s - 1].pop_back() else {
-            return;
-        };
-        state.groups[s - 1].clear();
-        if let Some(maxspan) = self.spec.maxspan
-            && now - pending.first_ts > maxspan
-        {
-            self.stats.maxspan_rejections += 1;
-            if state.is_empty() {
-                self.keys.remove(&key);
+        for s in (1..n).rev() {
+            let stage = self.spec.stages[s];
+            if stage.keys != keyset || !matched[stage.filter] {
+                continue;
             }
-            return;
+            // The latest pending sequence of the previous stage; older ones go with it.
+            let Some(mut pending) = state.groups[s - 1].pop_back() else {
+                continue;
+            };
+            state.groups[s - 1].clear();
+            if let Some(maxspan) = self.spec.maxspan
+                && now - pending.first_ts > maxspan
+            {
+                self.stats.maxspan_rejections += 1;
+                continue;
+            }
+            pending.events.push(Arc::clone(event));
+            if s == last {
+                out.push(SequenceMatch {
+                    join_key: key.to_owned(),
+                    events: pending.events,
+                });
+            } else {
+                state.groups[s].push_back(pending);
+            }
         }
-        pending.events.push(Arc::clone(event));
-        if s == last {
-            let empty = state.is_empty();
-            if empty {
-                self.keys.remove(&key);
-            }
-            out.push(SequenceMatch {
-                join_key: key,
-                events: pending.events,
+        if starts {
+            state.groups[0].push_back(Pending {
+                events: vec![Arc::clone(event)],
+                first_ts: now,
             });
-        } else {
-            state.groups[s].push_back(pending);
         }
+        if state.is_empty() {
+            self.keys.remove(&key);
+        }
+        self.stats.peak_keys = self.stats.peak_keys.max(self.keys.len() as u64);
     }
 
     /// Drops expired pending sequences and keys left with none.
     fn sweep(&mut self, now: i64, maxspan: i64) {
         self.since_sweep = 0;
+        self.last_sweep = now;
         self.keys.retain(|_, state| {
             state.expire(now, maxspan);
             !state.is_empty()
@@ -309,43 +485,68 @@ impl<E: Event> SequenceMatcher<E> {
     }
 }
 
-/// Every join key `event` has for `keys`: array values fan out (one key per distinct element,
-/// the cartesian product over several fields); a null value excludes the event unless the key
-/// is optional.
-pub fn join_keys(keys: &[KeyField], event: &impl Event) -> Vec<JoinKey> {
-    let mut combos: Vec<Vec<KeyValue>> = vec![Vec::with_capacity(keys.len())];
-    for key in keys {
+/// Calls `f` with every join key `event` has for `keys`: array values fan out (one key per
+/// distinct element, the cartesian product over several fields); a null value excludes the
+/// event unless the key is optional, when it joins as null. The common case (scalar values,
+/// few keys) builds the key on the stack.
+pub fn for_each_key<E: Event>(keys: &[KeyField], event: &E, mut f: impl FnMut(&[ValueRef<'_>])) {
+    const INLINE: usize = 8;
+    let mut inline = [ValueRef::Null; INLINE];
+    let mut spill = Vec::new();
+    let buf: &mut [ValueRef<'_>] = if keys.len() <= INLINE {
+        &mut inline[..keys.len()]
+    } else {
+        spill.resize(keys.len(), ValueRef::Null);
+        &mut spill
+    };
+    let mut fan_out = false;
+    for (slot, key) in buf.iter_mut().zip(keys) {
         let value = event.field(key.field);
-        let mut choices: Vec<KeyValue> = Vec::new();
-        for element in value.elements() {
-            if let Some(k) = KeyValue::from_ref(element)
-                && k != KeyValue::Null
-                && !choices.contains(&k)
-            {
-                choices.push(k);
-            }
-        }
-        if choices.is_empty() {
-            if !key.optional {
-                return Vec::new();
-            }
-            choices.push(KeyValue::Null);
-        }
-        if choices.len() == 1 {
-            let only = choices.pop().expect("one");
-            combos.iter_mut().for_each(|c| c.push(only.clone()));
-        } else {
-            combos = combos
-                .into_iter()
-                .flat_map(|c| {
-                    choices.iter().map(move |k| {
-                        let mut c = c.clone();
-                        c.push(k.clone());
-                        c
-                    })
-                })
-                .collect();
+        match value {
+            ValueRef::Null if !key.optional => return,
+            ValueRef::Array(_) => fan_out = true,
+            v => *slot = v,
         }
     }
-    combos.into_iter().map(JoinKey).collect()
+    if !fan_out {
+        f(buf);
+        return;
+    }
+    // Fan out: the distinct non-null elements of each field, then every combination.
+    let mut choices: Vec<Vec<ValueRef<'_>>> = Vec::with_capacity(keys.len());
+    for key in keys {
+        let mut c: Vec<ValueRef<'_>> = Vec::new();
+        for element in event.field(key.field).elements() {
+            if !element.is_null() && !c.contains(&element) {
+                c.push(element);
+            }
+        }
+        if c.is_empty() {
+            if !key.optional {
+                return;
+            }
+            c.push(ValueRef::Null);
+        }
+        choices.push(c);
+    }
+    let mut index = vec![0usize; keys.len()];
+    loop {
+        for (slot, (c, i)) in buf.iter_mut().zip(choices.iter().zip(&index)) {
+            *slot = c[*i];
+        }
+        f(buf);
+        // Odometer increment over the choices.
+        let mut k = keys.len();
+        loop {
+            if k == 0 {
+                return;
+            }
+            k -= 1;
+            index[k] += 1;
+            if index[k] < choices[k].len() {
+                break;
+            }
+            index[k] = 0;
+        }
+    }
 }

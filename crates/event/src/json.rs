@@ -155,7 +155,9 @@ impl Document {
 
 impl Event for Document {
     fn field(&self, id: FieldId) -> ValueRef<'_> {
-        self.values.get(id.index()).map_or(ValueRef::Null, Value::as_ref)
+        self.values
+            .get(id.index())
+            .map_or(ValueRef::Null, Value::as_ref)
     }
 
     fn timestamp(&self) -> Timestamp {
@@ -236,13 +238,14 @@ mod tests {
 
     #[test]
     fn arrays_of_objects_contribute_every_element() {
-        let v = project(
-            &["a.b"],
-            json!({"a": [{"b": 1}, {"b": [2, 3]}, {"c": 4}]}),
-        );
+        let v = project(&["a.b"], json!({"a": [{"b": 1}, {"b": [2, 3]}, {"c": 4}]}));
         assert_eq!(
             v,
-            vec![Value::Array(vec![Value::Integer(1), Value::Integer(2), Value::Integer(3)])]
+            vec![Value::Array(vec![
+                Value::Integer(1),
+                Value::Integer(2),
+                Value::Integer(3)
+            ])]
         );
     }
 
@@ -251,7 +254,10 @@ mod tests {
         let v = project(&["a.b"], json!({"a.b": "x", "a": {"b": "y"}}));
         assert_eq!(
             v,
-            vec![Value::Array(vec![Value::String("x".into()), Value::String("y".into())])]
+            vec![Value::Array(vec![
+                Value::String("x".into()),
+                Value::String("y".into())
+            ])]
         );
     }
 
@@ -260,12 +266,23 @@ mod tests {
         let mut catalog = FieldCatalog::new();
         let ts = catalog.intern("@timestamp");
         let p = Projection::new(&catalog);
-        let doc = Document::from_json(json!({"@timestamp": "2024-05-01T12:00:00Z"}), &p, &catalog, ts, 7).unwrap();
+        let doc = Document::from_json(
+            json!({"@timestamp": "2024-05-01T12:00:00Z"}),
+            &p,
+            &catalog,
+            ts,
+            7,
+        )
+        .unwrap();
         assert_eq!(doc.timestamp().millis(), 1_714_564_800_000);
         assert_eq!(doc.position(), 7);
         let err = Document::from_json(json!({"x": 1}), &p, &catalog, ts, 0).unwrap_err();
-        assert_eq!(err.to_string(), "the timestamp field `@timestamp` is missing");
-        let err = Document::from_json(json!({"@timestamp": "soon"}), &p, &catalog, ts, 0).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the timestamp field `@timestamp` is missing"
+        );
+        let err =
+            Document::from_json(json!({"@timestamp": "soon"}), &p, &catalog, ts, 0).unwrap_err();
         assert_eq!(
             err.to_string(),
             "the timestamp field `@timestamp`: `soon` is not a timestamp (expected RFC 3339 / ISO 8601, or epoch milliseconds)"

@@ -33,3 +33,17 @@ pub trait Event {
     /// tiebreaker.
     fn position(&self) -> u64;
 }
+
+/// Events can be read through references, so the engine can run over events owned elsewhere
+/// (a batch in memory, for example) without taking them.
+impl<E: Event + ?Sized> Event for &E {
+    fn field(&self, id: FieldId) -> ValueRef<'_> {
+        (**self).field(id)
+    }
+    fn timestamp(&self) -> Timestamp {
+        (**self).timestamp()
+    }
+    fn position(&self) -> u64 {
+        (**self).position()
+    }
+}

@@ -72,7 +72,8 @@ impl Timestamp {
             serde_json::Value::String(s) => Timestamp::parse(s),
             serde_json::Value::Number(n) => {
                 if let Some(ms) = n.as_i64() {
-                    Timestamp::from_millis(ms).ok_or_else(|| TimestampError::OutOfRange(n.to_string()))
+                    Timestamp::from_millis(ms)
+                        .ok_or_else(|| TimestampError::OutOfRange(n.to_string()))
                 } else {
                     Timestamp::from_fractional_millis(n.as_f64().unwrap_or(f64::NAN))
                 }
@@ -134,8 +135,16 @@ mod tests {
         assert_eq!(ms("2024-05-01T07:30:00-04:30"), 1_714_564_800_000);
         assert_eq!(ms("2024-05-01T12:00:00+0000"), 1_714_564_800_000);
         assert_eq!(ms("2024-05-01 12:00:00Z"), 1_714_564_800_000);
-        assert_eq!(ms("2024-05-01T12:00:00"), 1_714_564_800_000, "no offset is UTC");
-        assert_eq!(ms("2024-05-01"), 1_714_521_600_000, "a date is its midnight UTC");
+        assert_eq!(
+            ms("2024-05-01T12:00:00"),
+            1_714_564_800_000,
+            "no offset is UTC"
+        );
+        assert_eq!(
+            ms("2024-05-01"),
+            1_714_521_600_000,
+            "a date is its midnight UTC"
+        );
     }
 
     #[test]
@@ -146,7 +155,12 @@ mod tests {
         assert_eq!(t.millis(), 1_714_564_800_000);
         let t = Timestamp::from_json(&json!(1714564800000.5)).unwrap();
         assert_eq!(t.nanos(), 1_714_564_800_000_500_000);
-        assert_eq!(Timestamp::from_json(&json!("1714564800000")).unwrap().millis(), 1_714_564_800_000);
+        assert_eq!(
+            Timestamp::from_json(&json!("1714564800000"))
+                .unwrap()
+                .millis(),
+            1_714_564_800_000
+        );
     }
 
     #[test]
@@ -164,7 +178,13 @@ mod tests {
             Timestamp::parse("yesterday").unwrap_err().to_string(),
             "`yesterday` is not a timestamp (expected RFC 3339 / ISO 8601, or epoch milliseconds)"
         );
-        assert!(matches!(Timestamp::parse("99999999999999999999"), Err(TimestampError::OutOfRange(_))));
-        assert_eq!(Timestamp::from_json(&json!(true)).unwrap_err().to_string(), "a boolean is not a timestamp");
+        assert!(matches!(
+            Timestamp::parse("99999999999999999999"),
+            Err(TimestampError::OutOfRange(_))
+        ));
+        assert_eq!(
+            Timestamp::from_json(&json!(true)).unwrap_err().to_string(),
+            "a boolean is not a timestamp"
+        );
     }
 }

@@ -137,7 +137,11 @@ mod tests {
         let v = Value::from_json(&json!([1, [2, [3]], null]));
         assert_eq!(
             v,
-            Value::Array(vec![Value::Integer(1), Value::Integer(2), Value::Integer(3)])
+            Value::Array(vec![
+                Value::Integer(1),
+                Value::Integer(2),
+                Value::Integer(3)
+            ])
         );
         assert_eq!(Value::from_json(&json!([])), Value::Null);
         assert_eq!(Value::from_json(&json!([null])), Value::Null);

@@ -1,5 +1,6 @@
 //! One module per subcommand; each exposes `Args` (its clap arguments) and `run`.
 
+pub mod bench;
 pub mod check;
 pub mod query;
 
