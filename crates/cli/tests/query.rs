@@ -160,3 +160,27 @@ fn an_invalid_query_exits_2_with_a_caret() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `==`?"));
 }
+
+#[test]
+fn missing_event_stages_print_elasticsearchs_placeholder() {
+    let out = quarry(
+        &[
+            "query",
+            "--format",
+            "ndjson",
+            "sequence by user.name with maxspan=1h [any where event.action == \"page_viewed\"] ![any where event.action == \"logout\"]",
+        ],
+        EVENTS.as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "alice's and bob's views, no logout follows");
+    assert_eq!(
+        lines[0]["events"][1],
+        serde_json::json!({"_index": "", "_id": "", "_source": {}, "missing": true})
+    );
+    assert!(lines[0]["events"][0].get("missing").is_none());
+}

@@ -4,12 +4,14 @@
 //!   Elasticsearch's null, array and case semantics;
 //! - [`functions`]: the EQL functions, value by value;
 //! - [`pattern`]: wildcard, Lucene regex and case-folding matchers;
+//! - [`missing`]: missing-event stages `![...]`, judged as Elasticsearch judges them;
 //! - [`sequence`]: the pending-sequence matcher (`by`, `maxspan`, `until`, `runs`), with bounded
 //!   state;
 //! - [`query`]: whole statements, pipes, result collection and event ordering.
 
 pub mod expr;
 pub mod functions;
+pub mod missing;
 pub mod pattern;
 pub mod query;
 pub mod sequence;

@@ -10,10 +10,10 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use quarry_eql::ast::{self, Category, PipeKind, QueryBody};
-use quarry_eql::span::Span;
 use quarry_event::{Event, FieldCatalog, FieldId, Value};
 
 use crate::expr::{self, CompileError, Cond, FieldTest, compile_condition};
+use crate::missing::{MissingSpec, MissingStage, Placement};
 use crate::sequence::{
     JoinKey, KeyField, SequenceMatch, SequenceMatcher, SequenceSpec, SequenceStats, StageSpec,
 };
@@ -151,13 +151,11 @@ fn sequence_spec(
             k.extend(key_fields(&stage.by, catalog)?);
             Ok(k)
         };
+    // Missing stages, each with its place among the positive ones, and the layout of the
+    // full sequence for placeholders.
+    let mut missing_stages: Vec<(StageSpec, usize)> = Vec::new();
+    let mut layout: Vec<Option<usize>> = Vec::new();
     for stage in &s.stages {
-        if stage.missing {
-            return Err(CompileError {
-                message: "missing-event stages `![...]` are not supported yet".to_string(),
-                span: stage.span,
-            });
-        }
         let filter = filters.len();
         filters.push(event_filter(&stage.query, category, catalog)?);
         let stage_keys = stage_keys(stage, catalog)?;
@@ -170,10 +168,18 @@ fn sequence_spec(
         };
         let runs = stage.runs.map_or(1, |r| r.count.max(1));
         for _ in 0..runs {
-            stages.push(StageSpec {
+            let spec = StageSpec {
                 filter,
                 keys: keyset,
-            });
+            };
+            if stage.missing {
+                // Placed after this many positive stages.
+                missing_stages.push((spec, stages.len()));
+                layout.push(None);
+            } else {
+                layout.push(Some(stages.len()));
+                stages.push(spec);
+            }
         }
     }
     let until = match &s.until {
@@ -191,16 +197,47 @@ fn sequence_spec(
     });
     if stages.is_empty() {
         return Err(CompileError {
-            message: "a sequence needs at least one stage".to_string(),
-            span: Span::default(),
+            message: "a sequence needs at least one stage that is not a missing event".to_string(),
+            span: s.span,
         });
     }
+    let missing = if missing_stages.is_empty() {
+        None
+    } else {
+        let Some(maxspan) = maxspan else {
+            return Err(CompileError {
+                message: "a sequence with missing-event stages needs `with maxspan=...`"
+                    .to_string(),
+                span: s.span,
+            });
+        };
+        let positives = stages.len();
+        Some(MissingSpec {
+            stages: missing_stages
+                .into_iter()
+                .map(|(spec, before)| MissingStage {
+                    filter: spec.filter,
+                    keys: spec.keys,
+                    placement: if before == 0 {
+                        Placement::Leading
+                    } else if before == positives {
+                        Placement::Trailing
+                    } else {
+                        Placement::Middle { after: before - 1 }
+                    },
+                })
+                .collect(),
+            maxspan,
+            layout,
+        })
+    };
     Ok(SequenceSpec {
         filters,
         keys,
         stages,
         until,
         maxspan,
+        missing,
     })
 }
 
@@ -217,6 +254,19 @@ impl<E> Hit<E> {
         match self {
             Hit::Event(e) => std::slice::from_ref(e),
             Hit::Sequence(s) => &s.events,
+        }
+    }
+
+    /// Every stage of the hit in order: `None` where a missing-event stage leaves a placeholder.
+    pub fn stages(&self) -> Vec<Option<&Arc<E>>> {
+        match self {
+            Hit::Event(e) => vec![Some(e)],
+            Hit::Sequence(s) if s.layout.is_empty() => s.events.iter().map(Some).collect(),
+            Hit::Sequence(s) => s
+                .layout
+                .iter()
+                .map(|slot| slot.map(|i| &s.events[i]))
+                .collect(),
         }
     }
 
@@ -270,7 +320,11 @@ impl<E: Event> Runner<E> {
             Body::Sequence(spec) => Some(SequenceMatcher::new(spec.clone(), query.max_join_keys)),
             Body::Events(_) => None,
         };
+        // Candidates of a sequence with missing stages may be decided after later ones
+        // (trailing stages wait), so such results are collected whole and ordered at the end.
+        let deferred = matches!(&query.body, Body::Sequence(spec) if spec.missing.is_some());
         let collected = match query.pipes.first() {
+            _ if deferred => Collected::All(Vec::new()),
             Some(p) if p.kind == PipeKind::Head => Collected::Head(Vec::new(), clamp(p.count)),
             Some(p) => Collected::Tail(VecDeque::new(), clamp(p.count)),
             None => Collected::All(Vec::new()),
@@ -357,13 +411,37 @@ impl<E: Event> Runner<E> {
     }
 
     /// The results, after every pipe.
-    pub fn finish(self) -> (Vec<Hit<E>>, RunStats) {
+    pub fn finish(mut self) -> (Vec<Hit<E>>, RunStats) {
+        if let Some(matcher) = self.matcher.as_mut() {
+            let mut out = Vec::new();
+            matcher.finish(&mut out);
+            for m in out {
+                self.collect(Hit::Sequence(m));
+            }
+        }
         let stats = self.stats();
+        let deferred = matches!(&self.query.body, Body::Sequence(spec) if spec.missing.is_some());
         let mut hits: Vec<Hit<E>> = match self.collected {
             Collected::All(v) | Collected::Head(v, _) => v,
             Collected::Tail(q, _) => q.into(),
         };
-        for pipe in self.query.pipes.iter().skip(1) {
+        // Elasticsearch orders sequences by their last event.
+        if deferred {
+            let tiebreaker = self.query.tiebreaker;
+            hits.sort_by(|a, b| {
+                let (x, y) = (a.events().last(), b.events().last());
+                match (x, y) {
+                    (Some(x), Some(y)) => event_order(&**x, &**y, tiebreaker),
+                    _ => Ordering::Equal,
+                }
+            });
+        }
+        let pipes = if deferred {
+            &self.query.pipes[..]
+        } else {
+            self.query.pipes.get(1..).unwrap_or(&[])
+        };
+        for pipe in pipes {
             let n = clamp(pipe.count);
             match pipe.kind {
                 PipeKind::Head => hits.truncate(n),

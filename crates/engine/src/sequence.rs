@@ -13,7 +13,8 @@
 //! passed, and the number of live join keys is capped, the least recently used key being evicted
 //! (and counted) when the cap is reached.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ use hashbrown::{Equivalent, HashMap};
 use quarry_event::{Event, FieldId, Value, ValueRef};
 
 use crate::expr::{Cond, eval_cond};
+use crate::missing::{MissingSpec, Placement, Verdict};
 
 /// A join key: one value per key field (null only for `?field` keys).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,18 +164,35 @@ pub struct SequenceSpec {
     pub filters: Vec<Cond>,
     /// The distinct key lists: the sequence's `by` keys followed by a stage's own.
     pub keys: Vec<Vec<KeyField>>,
+    /// The positive stages, in order (missing stages are in [`SequenceSpec::missing`]).
     pub stages: Vec<StageSpec>,
     /// The `until` stage's filter and keys.
     pub until: Option<(Cond, Vec<KeyField>)>,
     /// In nanoseconds.
     pub maxspan: Option<i64>,
+    /// The missing-event stages `![...]`, if any.
+    pub missing: Option<MissingSpec>,
 }
 
 /// A completed sequence.
 #[derive(Debug)]
 pub struct SequenceMatch<E> {
     pub join_key: JoinKey,
+    /// The events of the positive stages, in order.
     pub events: Vec<Arc<E>>,
+    /// Where each stage of the full sequence is: `None` for a missing stage (Elasticsearch
+    /// returns a placeholder there), `Some(i)` for `events[i]`. Empty when the sequence has
+    /// no missing stages.
+    pub layout: Arc<[Option<usize>]>,
+}
+
+/// A candidate whose positive stages are complete, waiting for a trailing forbidding event.
+struct Awaiting<E> {
+    id: u64,
+    events: Vec<Arc<E>>,
+    leading: Option<i64>,
+    first: i64,
+    last: i64,
 }
 
 struct Pending<E> {
@@ -187,23 +206,32 @@ struct KeyState<E> {
     /// For a repeated single stage (see [`SequenceMatcher::repeated`]): the key's latest
     /// matching events, oldest first; each starts one pending sequence.
     recent: VecDeque<Arc<E>>,
+    /// Forbidding events seen for this key, per missing stage (nanoseconds, oldest first).
+    missing_hits: Vec<VecDeque<i64>>,
+    /// Candidates waiting for a trailing forbidding event.
+    awaiting: Vec<Awaiting<E>>,
     /// Timestamp of the latest event that touched this key.
     last_seen: i64,
 }
 
 impl<E> KeyState<E> {
-    fn new(stages: usize) -> Self {
+    fn new(stages: usize, missing_stages: usize) -> Self {
         KeyState {
             groups: (0..stages.saturating_sub(1))
                 .map(|_| VecDeque::new())
                 .collect(),
             recent: VecDeque::new(),
+            missing_hits: (0..missing_stages).map(|_| VecDeque::new()).collect(),
+            awaiting: Vec::new(),
             last_seen: i64::MIN,
         }
     }
 
     fn is_empty(&self) -> bool {
-        self.recent.is_empty() && self.groups.iter().all(VecDeque::is_empty)
+        self.recent.is_empty()
+            && self.groups.iter().all(VecDeque::is_empty)
+            && self.missing_hits.iter().all(VecDeque::is_empty)
+            && self.awaiting.is_empty()
     }
 
     fn pending(&self) -> usize {
@@ -229,6 +257,12 @@ impl<E: Event> KeyState<E> {
         {
             self.recent.pop_front();
         }
+        // A forbidding event older than maxspan can no longer affect a candidate.
+        for hits in &mut self.missing_hits {
+            while hits.front().is_some_and(|&t| now - t > maxspan) {
+                hits.pop_front();
+            }
+        }
     }
 }
 
@@ -243,6 +277,8 @@ pub struct SequenceStats {
     pub until_drops: u64,
     /// The most join keys live at once.
     pub peak_keys: u64,
+    /// Candidates rejected because a missing-event stage's event occurred.
+    pub missing_rejections: u64,
 }
 
 /// The streaming sequence matcher.
@@ -260,6 +296,12 @@ pub struct SequenceMatcher<E> {
     /// Events since the last sweep of expired state, and the time of that sweep.
     since_sweep: usize,
     last_sweep: i64,
+    /// Placeholder layout shared by every match.
+    layout: Arc<[Option<usize>]>,
+    /// Deadlines of candidates waiting for a trailing forbidding event, with their keys.
+    deadlines: BinaryHeap<Reverse<(i64, u64)>>,
+    waiting_keys: HashMap<u64, JoinKey>,
+    next_id: u64,
 }
 
 impl<E: Event> SequenceMatcher<E> {
@@ -269,7 +311,11 @@ impl<E: Event> SequenceMatcher<E> {
                 .stages
                 .iter()
                 .all(|st| st.filter == spec.stages[0].filter && st.keys == spec.stages[0].keys);
-        SequenceMatcher {
+        let layout: Arc<[Option<usize>]> = match &spec.missing {
+            Some(m) => Arc::from(m.layout.clone()),
+            None => Arc::from(Vec::new()),
+        };
+        let mut matcher = SequenceMatcher {
             spec: Arc::new(spec),
             repeated,
             keys: HashMap::new(),
@@ -277,7 +323,17 @@ impl<E: Event> SequenceMatcher<E> {
             stats: SequenceStats::default(),
             since_sweep: 0,
             last_sweep: i64::MIN,
-        }
+            layout: Arc::from(Vec::new()),
+            deadlines: BinaryHeap::new(),
+            waiting_keys: HashMap::new(),
+            next_id: 0,
+        };
+        matcher.layout = layout;
+        matcher
+    }
+
+    fn missing_count(&self) -> usize {
+        self.spec.missing.as_ref().map_or(0, |m| m.stages.len())
     }
 
     pub fn stats(&self) -> SequenceStats {
@@ -313,6 +369,8 @@ impl<E: Event> SequenceMatcher<E> {
                 }
             });
         }
+        // Candidates whose trailing window closed before this event are accepted.
+        self.accept_due(now, out);
         let mut matched = [false; 16];
         let mut matched_vec = Vec::new();
         let matched: &mut [bool] = if spec.filters.len() <= matched.len() {
@@ -328,6 +386,15 @@ impl<E: Event> SequenceMatcher<E> {
         }
         if !any {
             return;
+        }
+        if let Some(missing) = &spec.missing {
+            for (m, stage) in missing.stages.iter().enumerate() {
+                if matched[stage.filter] {
+                    for_each_key(&spec.keys[stage.keys], &*event, |view| {
+                        self.record_missing(m, stage.placement, view, now, out);
+                    });
+                }
+            }
         }
         for keyset in 0..spec.keys.len() {
             let uses = |st: &StageSpec| st.keys == keyset && matched[st.filter];
@@ -359,87 +426,219 @@ impl<E: Event> SequenceMatcher<E> {
         };
         if n == 1 {
             if starts {
-                out.push(SequenceMatch {
-                    join_key: key.to_owned(),
-                    events: vec![Arc::clone(event)],
-                });
+                self.complete(view, vec![Arc::clone(event)], out);
             }
             return;
         }
         if starts && !self.keys.contains_key(&key) {
             self.make_room(now);
-            self.keys.insert(
-                key.to_owned(),
-                KeyState::new(if self.repeated { 1 } else { n }),
-            );
+            let groups = if self.repeated { 1 } else { n };
+            let missing = self.missing_count();
+            self.keys
+                .insert(key.to_owned(), KeyState::new(groups, missing));
         }
+        let maxspan = self.spec.maxspan;
+        let mut completed: Vec<Vec<Arc<E>>> = Vec::new();
+        let Some(state) = self.keys.get_mut(&key) else {
+            return;
+        };
+        state.last_seen = now;
         if self.repeated {
             // `starts` is true here: every stage matched, or none did and we were not called.
-            let state = self.keys.get_mut(&key).expect("inserted above");
-            state.last_seen = now;
             if state.recent.len() == n - 1 {
                 let oldest = state.recent.pop_front().expect("n - 1 >= 1 events");
-                let within = self
-                    .spec
-                    .maxspan
-                    .is_none_or(|m| now - oldest.timestamp().nanos() <= m);
-                if within {
+                if maxspan.is_none_or(|m| now - oldest.timestamp().nanos() <= m) {
                     let mut events = Vec::with_capacity(n);
                     events.push(oldest);
                     events.extend(state.recent.iter().cloned());
                     events.push(Arc::clone(event));
-                    out.push(SequenceMatch {
-                        join_key: key.to_owned(),
-                        events,
-                    });
+                    completed.push(events);
                 } else {
                     self.stats.maxspan_rejections += 1;
                 }
             }
             state.recent.push_back(Arc::clone(event));
-            self.stats.peak_keys = self.stats.peak_keys.max(self.keys.len() as u64);
-            return;
-        }
-        let Some(state) = self.keys.get_mut(&key) else {
-            return;
-        };
-        state.last_seen = now;
-        for s in (1..n).rev() {
-            let stage = self.spec.stages[s];
-            if stage.keys != keyset || !matched[stage.filter] {
-                continue;
+        } else {
+            for s in (1..n).rev() {
+                let stage = self.spec.stages[s];
+                if stage.keys != keyset || !matched[stage.filter] {
+                    continue;
+                }
+                // The latest pending sequence of the previous stage; older ones go with it.
+                let Some(mut pending) = state.groups[s - 1].pop_back() else {
+                    continue;
+                };
+                state.groups[s - 1].clear();
+                if maxspan.is_some_and(|m| now - pending.first_ts > m) {
+                    self.stats.maxspan_rejections += 1;
+                    continue;
+                }
+                pending.events.push(Arc::clone(event));
+                if s == last {
+                    completed.push(pending.events);
+                } else {
+                    state.groups[s].push_back(pending);
+                }
             }
-            // The latest pending sequence of the previous stage; older ones go with it.
-            let Some(mut pending) = state.groups[s - 1].pop_back() else {
-                continue;
-            };
-            state.groups[s - 1].clear();
-            if let Some(maxspan) = self.spec.maxspan
-                && now - pending.first_ts > maxspan
-            {
-                self.stats.maxspan_rejections += 1;
-                continue;
-            }
-            pending.events.push(Arc::clone(event));
-            if s == last {
-                out.push(SequenceMatch {
-                    join_key: key.to_owned(),
-                    events: pending.events,
+            if starts {
+                state.groups[0].push_back(Pending {
+                    events: vec![Arc::clone(event)],
+                    first_ts: now,
                 });
-            } else {
-                state.groups[s].push_back(pending);
             }
         }
-        if starts {
-            state.groups[0].push_back(Pending {
-                events: vec![Arc::clone(event)],
-                first_ts: now,
-            });
+        for events in completed {
+            self.complete(view, events, out);
         }
-        if state.is_empty() {
+        if self.keys.get(&key).is_some_and(KeyState::is_empty) {
             self.keys.remove(&key);
         }
         self.stats.peak_keys = self.stats.peak_keys.max(self.keys.len() as u64);
+    }
+
+    /// A candidate whose positive stages are complete: emitted, rejected, or set waiting,
+    /// as its missing-event stages decide.
+    fn complete(
+        &mut self,
+        view: &[ValueRef<'_>],
+        events: Vec<Arc<E>>,
+        out: &mut Vec<SequenceMatch<E>>,
+    ) {
+        let Some(missing) = self.spec.missing.clone() else {
+            self.emit(KeyView(view).to_owned(), events, out);
+            return;
+        };
+        let key = KeyView(view);
+        let positive: Vec<i64> = events.iter().map(|e| e.timestamp().nanos()).collect();
+        let empty: Vec<VecDeque<i64>> = Vec::new();
+        let hits = self
+            .keys
+            .get(&key)
+            .map_or(&empty[..], |s| &s.missing_hits[..]);
+        let verdict = if hits.is_empty() {
+            let none: Vec<VecDeque<i64>> = vec![VecDeque::new(); missing.stages.len()];
+            missing.judge(&none, &positive)
+        } else {
+            missing.judge(hits, &positive)
+        };
+        match verdict {
+            Verdict::Accept => self.emit(key.to_owned(), events, out),
+            Verdict::Reject => self.stats.missing_rejections += 1,
+            Verdict::Await { deadline } => {
+                let first = positive[0];
+                let leading = missing.latest_leading(hits, first);
+                let id = self.next_id;
+                self.next_id += 1;
+                let groups = if self.repeated {
+                    1
+                } else {
+                    self.spec.stages.len()
+                };
+                let missing_count = missing.stages.len();
+                let owned = key.to_owned();
+                let state = self
+                    .keys
+                    .entry(owned.clone())
+                    .or_insert_with(|| KeyState::new(groups, missing_count));
+                state.awaiting.push(Awaiting {
+                    id,
+                    events,
+                    leading,
+                    first,
+                    last: positive[positive.len() - 1],
+                });
+                self.deadlines.push(Reverse((deadline, id)));
+                self.waiting_keys.insert(id, owned);
+            }
+        }
+    }
+
+    fn emit(&self, join_key: JoinKey, events: Vec<Arc<E>>, out: &mut Vec<SequenceMatch<E>>) {
+        out.push(SequenceMatch {
+            join_key,
+            events,
+            layout: Arc::clone(&self.layout),
+        });
+    }
+
+    /// Records an event of missing stage `m` for one key; a trailing one decides the key's
+    /// waiting candidates whose last positive event came before it.
+    fn record_missing(
+        &mut self,
+        m: usize,
+        placement: Placement,
+        view: &[ValueRef<'_>],
+        now: i64,
+        out: &mut Vec<SequenceMatch<E>>,
+    ) {
+        let key = KeyView(view);
+        if !self.keys.contains_key(&key) {
+            self.make_room(now);
+            let groups = if self.repeated {
+                1
+            } else {
+                self.spec.stages.len()
+            };
+            let missing = self.missing_count();
+            self.keys
+                .insert(key.to_owned(), KeyState::new(groups, missing));
+        }
+        let state = self.keys.get_mut(&key).expect("inserted above");
+        state.last_seen = now;
+        state.missing_hits[m].push_back(now);
+        if placement != Placement::Trailing || state.awaiting.is_empty() {
+            return;
+        }
+        let now_ms = now.div_euclid(1_000_000);
+        let (decided, waiting): (Vec<Awaiting<E>>, Vec<Awaiting<E>>) =
+            std::mem::take(&mut state.awaiting)
+                .into_iter()
+                .partition(|a| now_ms > a.last.div_euclid(1_000_000));
+        state.awaiting = waiting;
+        let missing = self.spec.missing.clone().expect("trailing stages exist");
+        let owned = key.to_owned();
+        for candidate in decided {
+            self.waiting_keys.remove(&candidate.id);
+            if missing.trailing_rejects(candidate.leading, candidate.first, now) {
+                self.stats.missing_rejections += 1;
+            } else {
+                self.emit(owned.clone(), candidate.events, out);
+            }
+        }
+    }
+
+    /// Accepts waiting candidates whose deadline is before `now`: no later event can reject them.
+    fn accept_due(&mut self, now: i64, out: &mut Vec<SequenceMatch<E>>) {
+        while let Some(&Reverse((deadline, id))) = self.deadlines.peek() {
+            if deadline >= now {
+                break;
+            }
+            self.deadlines.pop();
+            self.release(id, out);
+        }
+    }
+
+    fn release(&mut self, id: u64, out: &mut Vec<SequenceMatch<E>>) {
+        let Some(key) = self.waiting_keys.remove(&id) else {
+            return; // decided already, or its key was evicted
+        };
+        let Some(state) = self.keys.get_mut(&key) else {
+            return;
+        };
+        if let Some(i) = state.awaiting.iter().position(|a| a.id == id) {
+            let candidate = state.awaiting.swap_remove(i);
+            self.emit(key, candidate.events, out);
+        }
+    }
+
+    /// The end of the input: candidates still waiting are accepted (no forbidding event came).
+    pub fn finish(&mut self, out: &mut Vec<SequenceMatch<E>>) {
+        let mut ids: Vec<u64> = self.waiting_keys.keys().copied().collect();
+        ids.sort_unstable();
+        for id in ids {
+            self.release(id, out);
+        }
+        self.deadlines.clear();
     }
 
     /// Drops expired pending sequences and keys left with none.

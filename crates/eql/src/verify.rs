@@ -159,7 +159,7 @@ impl Verifier {
             self.event_query(&stage.query);
             self.join_keys(&stage.by);
             if let Some(runs) = stage.runs {
-                self.runs(runs, stage);
+                self.runs(runs);
             }
         }
         // Count stages only when every `runs` is valid: a bad count was reported already.
@@ -241,14 +241,9 @@ impl Verifier {
         }
     }
 
-    fn runs(&mut self, runs: Runs, stage: &Stage) {
+    fn runs(&mut self, runs: Runs) {
+        // Elasticsearch allows `runs` on a missing-event stage too: each copy is a placeholder.
         if (MIN_RUNS..=MAX_RUNS).contains(&runs.count) {
-            if stage.missing {
-                self.report(Diagnostic::new(
-                    runs.span,
-                    "a missing-event stage cannot repeat with `with runs`",
-                ));
-            }
             return;
         }
         let shown = if runs.count == u32::MAX {

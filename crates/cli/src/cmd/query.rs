@@ -389,6 +389,20 @@ fn hit_json(event: &Located, inputs: &Inputs) -> Json {
     })
 }
 
+/// A sequence as Elasticsearch returns it; a missing-event stage is a placeholder
+/// `{"_index":"","_id":"","_source":{},"missing":true}`.
+fn sequence_json(hit: &Hit<Located>, inputs: &Inputs) -> Json {
+    let events: Vec<Json> = hit
+        .stages()
+        .into_iter()
+        .map(|slot| match slot {
+            Some(e) => hit_json(e, inputs),
+            None => json!({"_index": "", "_id": "", "_source": {}, "missing": true}),
+        })
+        .collect();
+    json!({"join_keys": join_keys_json(hit), "events": events})
+}
+
 fn join_keys_json(hit: &Hit<Located>) -> Json {
     match hit.join_key() {
         Some(key) => Json::Array(key.0.iter().map(|k| value_json(&k.to_value())).collect()),
@@ -420,10 +434,7 @@ fn write_json(
         .iter()
         .map(|h| match h {
             Hit::Event(e) => hit_json(e, inputs),
-            Hit::Sequence(s) => json!({
-                "join_keys": join_keys_json(h),
-                "events": s.events.iter().map(|e| hit_json(e, inputs)).collect::<Vec<_>>(),
-            }),
+            Hit::Sequence(_) => sequence_json(h, inputs),
         })
         .collect();
     let mut hits_obj = serde_json::Map::new();
@@ -455,10 +466,7 @@ fn write_ndjson(
     for h in hits {
         let line = match h {
             Hit::Event(e) => hit_json(e, inputs),
-            Hit::Sequence(s) => json!({
-                "join_keys": join_keys_json(h),
-                "events": s.events.iter().map(|e| hit_json(e, inputs)).collect::<Vec<_>>(),
-            }),
+            Hit::Sequence(_) => sequence_json(h, inputs),
         };
         serde_json::to_writer(&mut *out, &line)?;
         writeln!(out)?;
