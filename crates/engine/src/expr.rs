@@ -322,13 +322,6 @@ impl Compiler<'_> {
                         }
                     }
                 }
-                if *case_insensitive {
-                    for v in &mut values {
-                        if let Value::String(s) = v {
-                            *s = pattern::fold_case(s).into_owned();
-                        }
-                    }
-                }
                 let test = FieldTest::In {
                     values,
                     case_insensitive: *case_insensitive,
@@ -690,17 +683,13 @@ fn element_test(element: ValueRef<'_>, test: &FieldTest) -> bool {
             case_insensitive,
         } => {
             let element = Val::from_ref(element);
-            let folded;
-            let element = match (&element, case_insensitive) {
-                (Val::String(s), true) => {
-                    folded = Val::String(pattern::fold_case(s));
-                    &folded
-                }
-                _ => &element,
-            };
             values
                 .iter()
-                .any(|v| compare(element, &Val::from_value(v)) == Some(Ordering::Equal))
+                .any(|v| match (&element, v, case_insensitive) {
+                    // `in~` folds as Lucene's case-insensitive term query does (value, then literal).
+                    (Val::String(e), Value::String(lit), true) => pattern::eq_ignore_case(e, lit),
+                    _ => compare(&element, &Val::from_value(v)) == Some(Ordering::Equal),
+                })
         }
         FieldTest::Wildcard(set) => match element {
             ValueRef::String(s) => set.is_match(s),
