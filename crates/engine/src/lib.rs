@@ -7,6 +7,7 @@
 //! - [`missing`]: missing-event stages `![...]`, judged as Elasticsearch judges them;
 //! - [`sequence`]: the pending-sequence matcher (`by`, `maxspan`, `until`, `runs`), with bounded
 //!   state;
+//! - [`sample`]: `sample` queries, answered at the end of the input;
 //! - [`query`]: whole statements, pipes, result collection and event ordering.
 
 pub mod expr;
@@ -14,6 +15,7 @@ pub mod functions;
 pub mod missing;
 pub mod pattern;
 pub mod query;
+pub mod sample;
 pub mod sequence;
 
 pub use expr::CompileError;

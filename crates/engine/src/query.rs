@@ -14,6 +14,7 @@ use quarry_event::{Event, FieldCatalog, FieldId, Value};
 
 use crate::expr::{self, CompileError, Cond, FieldTest, compile_condition};
 use crate::missing::{MissingSpec, MissingStage, Placement};
+use crate::sample::{SampleCollector, SampleSpec};
 use crate::sequence::{
     JoinKey, KeyField, SequenceMatch, SequenceMatcher, SequenceSpec, SequenceStats, StageSpec,
 };
@@ -29,6 +30,9 @@ pub struct Options {
     /// At most this many join keys hold pending sequences at once; beyond it the least
     /// recently used are evicted, and counted.
     pub max_join_keys: usize,
+    /// At most this many samples per join key for `sample` queries (Elasticsearch's
+    /// `max_samples_per_key`, default 1).
+    pub max_samples_per_key: usize,
 }
 
 impl Default for Options {
@@ -37,6 +41,7 @@ impl Default for Options {
             category_field: "event.category".to_string(),
             tiebreaker_field: None,
             max_join_keys: 1_000_000,
+            max_samples_per_key: 1,
         }
     }
 }
@@ -45,6 +50,7 @@ impl Default for Options {
 enum Body {
     Events(Cond),
     Sequence(SequenceSpec),
+    Sample(SampleSpec),
 }
 
 /// A statement ready to run.
@@ -72,12 +78,7 @@ impl CompiledQuery {
         let body = match &query.body {
             QueryBody::Event(q) => Body::Events(event_filter(q, category, catalog)?),
             QueryBody::Sequence(s) => Body::Sequence(sequence_spec(s, category, catalog)?),
-            QueryBody::Sample(s) => {
-                return Err(CompileError {
-                    message: "`sample` queries are not supported yet".to_string(),
-                    span: s.span,
-                });
-            }
+            QueryBody::Sample(s) => Body::Sample(sample_spec(s, category, catalog, options)?),
         };
         Ok(CompiledQuery {
             body,
@@ -87,8 +88,9 @@ impl CompiledQuery {
         })
     }
 
+    /// Whether results are sequences (for `sequence` and `sample` queries) rather than events.
     pub fn is_sequence(&self) -> bool {
-        matches!(self.body, Body::Sequence(_))
+        matches!(self.body, Body::Sequence(_) | Body::Sample(_))
     }
 
     pub fn tiebreaker(&self) -> Option<FieldId> {
@@ -241,6 +243,28 @@ fn sequence_spec(
     })
 }
 
+fn sample_spec(
+    s: &ast::Sample,
+    category: FieldId,
+    catalog: &mut FieldCatalog,
+    options: &Options,
+) -> Result<SampleSpec, CompileError> {
+    let shared = key_fields(&s.by, catalog)?;
+    let mut filters = Vec::new();
+    let mut keys = Vec::new();
+    for stage in &s.stages {
+        filters.push(event_filter(&stage.query, category, catalog)?);
+        let mut k = shared.clone();
+        k.extend(key_fields(&stage.by, catalog)?);
+        keys.push(k);
+    }
+    Ok(SampleSpec {
+        filters,
+        keys,
+        max_samples_per_key: options.max_samples_per_key,
+    })
+}
+
 /// One result: an event, or a sequence of events with its join key.
 #[derive(Debug)]
 pub enum Hit<E> {
@@ -300,10 +324,12 @@ pub struct RunStats {
 pub struct Runner<E> {
     query: CompiledQuery,
     matcher: Option<SequenceMatcher<E>>,
+    sampler: Option<SampleCollector<E>>,
     collected: Collected<E>,
     last: Option<quarry_event::Timestamp>,
     events: u64,
     scratch: Vec<SequenceMatch<E>>,
+    sample_dropped_keys: u64,
 }
 
 /// Results kept while running: everything, the first N (`head` first), or the last N (`tail`
@@ -318,7 +344,11 @@ impl<E: Event> Runner<E> {
     pub fn new(query: CompiledQuery) -> Self {
         let matcher = match &query.body {
             Body::Sequence(spec) => Some(SequenceMatcher::new(spec.clone(), query.max_join_keys)),
-            Body::Events(_) => None,
+            _ => None,
+        };
+        let sampler = match &query.body {
+            Body::Sample(spec) => Some(SampleCollector::new(spec.clone(), query.max_join_keys)),
+            _ => None,
         };
         // Candidates of a sequence with missing stages may be decided after later ones
         // (trailing stages wait), so such results are collected whole and ordered at the end.
@@ -332,10 +362,12 @@ impl<E: Event> Runner<E> {
         Runner {
             query,
             matcher,
+            sampler,
             collected,
             last: None,
             events: 0,
             scratch: Vec::new(),
+            sample_dropped_keys: 0,
         }
     }
 
@@ -366,6 +398,13 @@ impl<E: Event> Runner<E> {
                 if expr::eval_cond(cond, &event) == Some(true) {
                     self.collect(Hit::Event(Arc::new(event)));
                 }
+            }
+            Body::Sample(_) => {
+                let sampler = self
+                    .sampler
+                    .as_mut()
+                    .expect("sample queries have a collector");
+                sampler.push(Arc::new(event));
             }
             Body::Sequence(_) => {
                 let matcher = self
@@ -404,14 +443,26 @@ impl<E: Event> Runner<E> {
     }
 
     pub fn stats(&self) -> RunStats {
+        let mut sequence = self.matcher.as_ref().map(|m| m.stats()).unwrap_or_default();
+        let sample_dropped = self
+            .sampler
+            .as_ref()
+            .map_or(self.sample_dropped_keys, |s| s.stats().dropped_keys);
+        sequence.evicted_keys += sample_dropped;
         RunStats {
             events: self.events,
-            sequence: self.matcher.as_ref().map(|m| m.stats()).unwrap_or_default(),
+            sequence,
         }
     }
 
     /// The results, after every pipe.
     pub fn finish(mut self) -> (Vec<Hit<E>>, RunStats) {
+        if let Some(sampler) = self.sampler.take() {
+            self.sample_dropped_keys = sampler.stats().dropped_keys;
+            for m in sampler.finish() {
+                self.collect(Hit::Sequence(m));
+            }
+        }
         if let Some(matcher) = self.matcher.as_mut() {
             let mut out = Vec::new();
             matcher.finish(&mut out);

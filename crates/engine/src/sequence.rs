@@ -106,6 +106,52 @@ impl KeyView<'_, '_> {
     }
 }
 
+impl Ord for KeyValue {
+    /// Null first, then booleans, numbers (integers and floats together) and strings (by code
+    /// point), as keys sort in Elasticsearch's composite buckets.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        fn rank(k: &KeyValue) -> u8 {
+            match k {
+                KeyValue::Null => 0,
+                KeyValue::Bool(_) => 1,
+                KeyValue::Integer(_) | KeyValue::Float(_) => 2,
+                KeyValue::String(_) => 3,
+            }
+        }
+        let as_f64 = |k: &KeyValue| match k {
+            KeyValue::Integer(i) => *i as f64,
+            KeyValue::Float(bits) => f64::from_bits(*bits),
+            _ => 0.0,
+        };
+        match (self, other) {
+            (KeyValue::Bool(a), KeyValue::Bool(b)) => a.cmp(b),
+            (KeyValue::Integer(a), KeyValue::Integer(b)) => a.cmp(b),
+            (KeyValue::String(a), KeyValue::String(b)) => a.as_bytes().cmp(b.as_bytes()),
+            (a, b) if rank(a) == 2 && rank(b) == 2 => as_f64(a).total_cmp(&as_f64(b)),
+            (a, b) => rank(a).cmp(&rank(b)).then(Ordering::Equal),
+        }
+    }
+}
+
+impl PartialOrd for KeyValue {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for JoinKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
+
+impl PartialOrd for JoinKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 /// A hashable join key value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyValue {
@@ -118,6 +164,11 @@ pub enum KeyValue {
 }
 
 impl KeyValue {
+    /// The key value of a scalar (`None` for an array, which keys fan out first).
+    pub fn from_value_ref(v: ValueRef<'_>) -> Option<KeyValue> {
+        KeyValue::from_ref(v)
+    }
+
     fn from_ref(v: ValueRef<'_>) -> Option<KeyValue> {
         Some(match v {
             ValueRef::Null => KeyValue::Null,

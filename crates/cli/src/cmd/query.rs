@@ -48,6 +48,9 @@ pub struct Args {
     /// evicted, and counted).
     #[arg(long, default_value_t = 1_000_000, value_name = "N")]
     max_join_keys: usize,
+    /// For `sample` queries: at most N samples per join key (Elasticsearch's default is 1).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    max_samples_per_key: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -108,6 +111,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         category_field: args.event_category_field.clone(),
         tiebreaker_field: args.tiebreaker_field.clone(),
         max_join_keys: args.max_join_keys,
+        max_samples_per_key: args.max_samples_per_key,
     };
     let compiled = match CompiledQuery::compile(&ast, &mut catalog, &options) {
         Ok(c) => c,
