@@ -1,6 +1,6 @@
 //! Sequence semantics that Elasticsearch defines and the detection pack relies on.
 
-use quarry_engine::{CompiledQuery, Hit, Options, run_batch};
+use quarry_engine::{CompiledQuery, Hit, Options, RunStats, run_batch};
 use quarry_event::{Document, Event, FieldCatalog, Projection};
 use serde_json::json;
 
@@ -13,20 +13,28 @@ const BULK_MINING: &str = r#"sequence by user.name, source.ip with maxspan=1h
 
 const START_MS: i64 = 1_714_564_800_000; // 2024-05-01T12:00:00Z
 
-/// Runs `query` over `docs` (JSON objects with `@timestamp` in epoch ms) and returns the hits
-/// as lists of `n` values (each event's position in `docs`).
-fn run(query: &str, docs: Vec<serde_json::Value>) -> Vec<Vec<u64>> {
+/// Runs `query` over `docs` (JSON objects with `@timestamp` in epoch ms).
+fn run_with(
+    query: &str,
+    docs: Vec<serde_json::Value>,
+    options: &Options,
+) -> (Vec<Hit<Document>>, RunStats) {
     let ast = quarry_eql::parse(query).unwrap();
     let mut catalog = FieldCatalog::new();
     let ts = catalog.intern("@timestamp");
-    let compiled = CompiledQuery::compile(&ast, &mut catalog, &Options::default()).unwrap();
+    let compiled = CompiledQuery::compile(&ast, &mut catalog, options).unwrap();
     let projection = Projection::new(&catalog);
     let events: Vec<Document> = docs
         .into_iter()
         .enumerate()
         .map(|(i, d)| Document::from_json(d, &projection, &catalog, ts, i as u64).unwrap())
         .collect();
-    let (hits, _) = run_batch(compiled, events);
+    run_batch(compiled, events)
+}
+
+/// The hits of `query` over `docs`, each as the positions of its events in `docs`.
+fn run(query: &str, docs: Vec<serde_json::Value>) -> Vec<Vec<u64>> {
+    let (hits, _) = run_with(query, docs, &Options::default());
     hits.iter()
         .map(|h| h.events().iter().map(|e| e.position()).collect())
         .collect()
@@ -113,17 +121,7 @@ fn array_join_keys_fan_out() {
             d
         })
         .collect();
-    let ast = quarry_eql::parse(BULK_MINING).unwrap();
-    let mut catalog = FieldCatalog::new();
-    let ts = catalog.intern("@timestamp");
-    let compiled = CompiledQuery::compile(&ast, &mut catalog, &Options::default()).unwrap();
-    let projection = Projection::new(&catalog);
-    let events: Vec<Document> = docs
-        .into_iter()
-        .enumerate()
-        .map(|(i, d)| Document::from_json(d, &projection, &catalog, ts, i as u64).unwrap())
-        .collect();
-    let (hits, _) = run_batch(compiled, events);
+    let (hits, _) = run_with(BULK_MINING, docs, &Options::default());
     let mut keys: Vec<String> = hits
         .iter()
         .map(|h| match h {
@@ -182,22 +180,14 @@ fn one_event_never_fills_two_stages() {
 fn the_key_cap_evicts_and_counts() {
     let query =
         r#"sequence by user.name [any where event.action == "a"] [any where event.action == "b"]"#;
-    let ast = quarry_eql::parse(query).unwrap();
-    let mut catalog = FieldCatalog::new();
-    let ts = catalog.intern("@timestamp");
     let options = Options {
         max_join_keys: 10,
         ..Options::default()
     };
-    let compiled = CompiledQuery::compile(&ast, &mut catalog, &options).unwrap();
-    let projection = Projection::new(&catalog);
-    let docs: Vec<Document> = (0..100)
-        .map(|i| {
-            let d = json!({"@timestamp": START_MS + i, "event": {"action": "a"}, "user": {"name": format!("u{i}")}});
-            Document::from_json(d, &projection, &catalog, ts, i as u64).unwrap()
-        })
+    let docs: Vec<_> = (0..100)
+        .map(|i| json!({"@timestamp": START_MS + i, "event": {"action": "a"}, "user": {"name": format!("u{i}")}}))
         .collect();
-    let (hits, stats) = run_batch(compiled, docs);
+    let (hits, stats) = run_with(query, docs, &options);
     assert!(hits.is_empty());
     assert!(stats.sequence.peak_keys <= 10, "{stats:?}");
     // 100 keys through a cap of 10: every key past the tenth evicts one.
