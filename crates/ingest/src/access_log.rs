@@ -1,0 +1,146 @@
+//! Confluence's Tomcat access log (`<install>/logs/conf_access_log.YYYY-MM-DD.log`).
+//!
+//! The default valve pattern, on by default since Confluence 7.11, is
+//! `%t %{X-AUSERNAME}o %I %h %r %s %Dms %b %{Referer}i %{User-Agent}i`:
+//!
+//! ```text
+//! [18/Dec/2020:12:57:26 +1100] testuser http-nio-8090-exec-6 0:0:0:0:0:0:0:1 GET /index.action HTTP/1.1 200 1020ms 7881 http://localhost:8090/ Mozilla/5.0 (...)
+//! ```
+//!
+//! The request line and the user agent are not quoted; the user agent is the rest of the line.
+//! A common variant logs `%{X-Forwarded-For}i` right after the timestamp; both are accepted.
+//! `-` stands for an absent value (an anonymous user, no referrer, no body).
+
+use quarry_event::Timestamp;
+
+use crate::classify::{Action, Classifier};
+use crate::ecs::EcsEvent;
+
+/// Why a line is not an access-log record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccessLogError {
+    #[error("expected `[dd/MMM/yyyy:HH:mm:ss +zzzz]` at the start of the line")]
+    NoTimestamp,
+    #[error("timestamp `{0}` is not `dd/MMM/yyyy:HH:mm:ss +zzzz`")]
+    BadTimestamp(String),
+    #[error("expected a request line (`METHOD /path HTTP/x`) after the user, thread and client")]
+    NoRequest,
+    #[error("status `{0}` is not a number")]
+    BadStatus(String),
+    #[error("line ends before the {0}")]
+    Truncated(&'static str),
+}
+
+const METHODS: &[&str] = &[
+    "GET",
+    "POST",
+    "PUT",
+    "DELETE",
+    "HEAD",
+    "OPTIONS",
+    "PATCH",
+    "TRACE",
+    "CONNECT",
+    "PROPFIND",
+    "MKCOL",
+    "COPY",
+    "MOVE",
+    "LOCK",
+    "UNLOCK",
+    "PROPPATCH",
+];
+
+/// Parses `[dd/MMM/yyyy:HH:mm:ss +zzzz]` contents into UTC.
+pub fn parse_clf_time(text: &str) -> Result<Timestamp, AccessLogError> {
+    let bad = || AccessLogError::BadTimestamp(text.to_string());
+    let ts = jiff::fmt::strtime::parse("%d/%b/%Y:%H:%M:%S %z", text)
+        .and_then(|tm| tm.to_timestamp())
+        .map_err(|_| bad())?;
+    i64::try_from(ts.as_nanosecond())
+        .map(Timestamp::from_nanos)
+        .map_err(|_| bad())
+}
+
+/// Parses one line of the default pattern into an event, classifying the request.
+pub fn parse_line(line: &str, classifier: &Classifier) -> Result<EcsEvent, AccessLogError> {
+    let line = line.trim_end_matches(['\r', '\n']);
+    let rest = line.strip_prefix('[').ok_or(AccessLogError::NoTimestamp)?;
+    let close = rest.find(']').ok_or(AccessLogError::NoTimestamp)?;
+    let timestamp = parse_clf_time(&rest[..close])?;
+    let mut fields = rest[close + 1..].trim_start().split(' ');
+    // user, thread, client, then the method; with a leading X-Forwarded-For, one more first.
+    let mut head: Vec<&str> = Vec::with_capacity(5);
+    let method = loop {
+        let token = fields.next().ok_or(AccessLogError::NoRequest)?;
+        if head.len() >= 3 && METHODS.contains(&token) {
+            break token;
+        }
+        if head.len() == 4 {
+            return Err(AccessLogError::NoRequest);
+        }
+        head.push(token);
+    };
+    let (forwarded, user, client) = match head.as_slice() {
+        [user, _thread, client] => (None, *user, *client),
+        [xff, user, _thread, client] => (Some(*xff), *user, *client),
+        _ => return Err(AccessLogError::NoRequest),
+    };
+    let target = fields
+        .next()
+        .ok_or(AccessLogError::Truncated("request target"))?;
+    let protocol = fields.next().ok_or(AccessLogError::Truncated("protocol"))?;
+    let status_text = fields.next().ok_or(AccessLogError::Truncated("status"))?;
+    let status: u16 = status_text
+        .parse()
+        .map_err(|_| AccessLogError::BadStatus(status_text.to_string()))?;
+    let duration = fields.next().ok_or(AccessLogError::Truncated("duration"))?;
+    let bytes = fields.next().ok_or(AccessLogError::Truncated("bytes"))?;
+    let referrer = fields.next();
+    let user_agent: Vec<&str> = fields.collect();
+    let user_agent = user_agent.join(" ");
+
+    let (path, query) = match target.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (target, None),
+    };
+    let classified = classifier.classify(method, path, query);
+    let dash = |s: &str| (s != "-" && !s.is_empty()).then(|| s.to_string());
+    let (source_ip, source_domain) = if client.parse::<std::net::IpAddr>().is_ok() {
+        (Some(client.to_string()), None)
+    } else {
+        (None, dash(client))
+    };
+    let action = classified.action();
+    Ok(EcsEvent {
+        timestamp: Some(timestamp),
+        action: action.as_str().to_string(),
+        category: Some("web"),
+        kind_type: Some("access"),
+        outcome: Some(if status < 400 { "success" } else { "failure" }),
+        user_name: dash(user),
+        source_ip,
+        source_domain,
+        forwarded_ip: forwarded.and_then(dash),
+        http_method: Some(method.to_string()),
+        http_version: protocol.strip_prefix("HTTP/").map(str::to_string),
+        status_code: Some(status),
+        response_bytes: bytes.parse().ok(),
+        duration_ns: duration
+            .strip_suffix("ms")
+            .and_then(|d| d.parse::<u64>().ok())
+            .map(|ms| ms * 1_000_000),
+        referrer: referrer.and_then(dash),
+        url_original: Some(target.to_string()),
+        url_path: Some(path.to_string()),
+        url_query: query.map(str::to_string),
+        user_agent: dash(&user_agent),
+        message: if action == Action::SearchPerformed {
+            classified.search_text.clone()
+        } else {
+            None
+        },
+        space_key: classified.space_key,
+        content_id: classified.content_id,
+        content_title: classified.content_title,
+    })
+}

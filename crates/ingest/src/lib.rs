@@ -1,0 +1,15 @@
+//! Confluence telemetry in, Quarry's ECS events out.
+//!
+//! Real Confluence telemetry is not ECS with `event.action: page_viewed`: page views exist only
+//! in the Tomcat access log on Server and Data Center, searches and downloads only in the audit
+//! log at full coverage, and Cloud records views only in the organization audit log. This crate
+//! turns each source into one ECS shape (DESIGN.md, "Confluence normalization") so every rule
+//! sees the same events whatever the source.
+//!
+//! - [`classify`]: which Confluence action a request is (the URL -> action table);
+//! - [`access_log`]: Confluence's Tomcat access log;
+//! - [`ecs`]: the normalized event and its ECS JSON form.
+
+pub mod access_log;
+pub mod classify;
+pub mod ecs;
