@@ -26,6 +26,7 @@ struct Cli {
 enum Command {
     Check(cmd::check::Args),
     Query(cmd::query::Args),
+    Normalize(cmd::normalize::Args),
     Bench(cmd::bench::Args),
 }
 
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(args),
         Command::Query(args) => cmd::query::run(args),
+        Command::Normalize(args) => cmd::normalize::run(args),
         Command::Bench(args) => cmd::bench::run(args),
     };
     match result {

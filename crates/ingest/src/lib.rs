@@ -6,10 +6,16 @@
 //! turns each source into one ECS shape (DESIGN.md, "Confluence normalization") so every rule
 //! sees the same events whatever the source.
 //!
+//! - [`read`]: files, directories, globs and stdin, gzip and zstd by magic bytes, bounded lines;
+//! - [`detect`]: which format a file holds, from its first line;
+//! - [`normalize`]: one input to ECS NDJSON, time-ordered, with a report of everything skipped;
 //! - [`classify`]: which Confluence action a request is (the URL -> action table);
 //! - [`access_log`]: Confluence's Tomcat access log;
 //! - [`ecs`]: the normalized event and its ECS JSON form.
 
 pub mod access_log;
 pub mod classify;
+pub mod detect;
 pub mod ecs;
+pub mod normalize;
+pub mod read;

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod check;
+pub mod normalize;
 pub mod query;
 
 use std::io::IsTerminal;

@@ -1,0 +1,169 @@
+//! `quarry normalize` as a user runs it: mixed inputs, compression, malformed records.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn quarry(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_quarry"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn dir(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+const LOG: &str = "\
+[01/May/2024:12:00:05 +0000] alice http-nio-8090-exec-1 10.0.0.7 GET /display/OPS/VPN+Setup HTTP/1.1 200 30ms 5120 - Mozilla/5.0 (X11)
+[01/May/2024:12:00:01 +0000] alice http-nio-8090-exec-2 10.0.0.7 GET /s/en_GB/1/_/x.js HTTP/1.1 200 2ms 900 - Mozilla/5.0 (X11)
+this is not an access log line
+[01/May/2024:12:00:02 +0000] - http-nio-8090-exec-3 10.0.0.9 GET /rest/api/content/search?cql=text~%22password%22 HTTP/1.1 200 40ms 700 - python-requests/2.31.0
+";
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut child = Command::new("gzip")
+        .arg("-c")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(data).unwrap();
+    child.wait_with_output().unwrap().stdout
+}
+
+#[test]
+fn a_directory_of_mixed_inputs_is_detected_per_file_and_time_ordered() {
+    let d = dir("normalize-mixed");
+    std::fs::write(d.join("conf_access_log.2024-05-01.log"), LOG).unwrap();
+    // A gzip file whose name does not say so.
+    std::fs::write(d.join("older.log"), gzip(LOG.as_bytes())).unwrap();
+    std::fs::write(
+        d.join("events.ndjson"),
+        "{\"@timestamp\":\"2024-05-01T11:00:00Z\",\"event\":{\"dataset\":\"atlassian.confluence\",\"action\":\"page_viewed\"}}\n",
+    )
+    .unwrap();
+    let out = quarry(&["normalize", d.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let name = |f: &str| d.join(f).display().to_string();
+    assert!(
+        stderr.contains(&format!(
+            "{}: access-log, 4 records, 2 events, 1 skipped (noise 1), 1 malformed\n  {}:3: expected `[dd/MMM/yyyy:HH:mm:ss +zzzz]` at the start of the line",
+            name("conf_access_log.2024-05-01.log"),
+            name("conf_access_log.2024-05-01.log")
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{}: access-log (gzip), 4 records, 2 events",
+            name("older.log")
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{}: ecs-ndjson, 1 records, 1 events",
+            name("events.ndjson")
+        )),
+        "{stderr}"
+    );
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 5);
+    // Within the access log the search (12:00:02) comes before the page view (12:00:05).
+    let log_events: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e.get("url").is_some())
+        .take(2)
+        .collect();
+    assert_eq!(log_events[0]["event"]["action"], "search_performed");
+    assert_eq!(log_events[0]["message"], "password");
+    assert!(
+        log_events[0].get("user").is_none(),
+        "anonymous: no user.name"
+    );
+    assert_eq!(log_events[1]["event"]["action"], "page_viewed");
+    assert_eq!(log_events[1]["confluence"]["space"]["key"], "OPS");
+    assert_eq!(log_events[1]["confluence"]["content"]["title"], "VPN Setup");
+}
+
+#[test]
+fn strict_stops_at_the_first_malformed_record() {
+    let d = dir("normalize-strict");
+    let f = d.join("access.log");
+    std::fs::write(&f, LOG).unwrap();
+    let out = quarry(&["normalize", "--strict", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("error: {}:3: expected", f.display())),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_overlong_line_is_one_malformed_record() {
+    let d = dir("normalize-long");
+    let f = d.join("access.log");
+    let long = format!("[01/May/2024:12:00:00 +0000] {}\n", "x".repeat(5000));
+    std::fs::write(&f, format!("{long}{}", LOG.lines().next().unwrap())).unwrap();
+    let out = quarry(&["normalize", "--max-line-bytes", "1000", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1 events, 0 skipped, 1 malformed"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(":1: line of 5030 bytes exceeds the limit of 1000 bytes"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn recognized_but_unsupported_formats_are_named_and_the_run_goes_on() {
+    let d = dir("normalize-unsupported");
+    std::fs::write(d.join("a.audit.log"), "{\"auditType\":{\"action\":\"Space import\"},\"timestamp\":{\"epochSecond\":1,\"nano\":0}}\n").unwrap();
+    std::fs::write(d.join("b.log"), LOG).unwrap();
+    let out = quarry(&["normalize", d.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("format dc-audit is recognized, but normalizing it is not supported yet"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("b.log: access-log"), "{stderr}");
+}
+
+#[test]
+fn unknown_formats_and_missing_paths_say_what_to_do() {
+    let d = dir("normalize-unknown");
+    let f = d.join("notes.txt");
+    std::fs::write(&f, "hello\n").unwrap();
+    let out = quarry(&["normalize", f.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("cannot tell the format from the first line; name it with --format")
+    );
+    let out = quarry(&["normalize", "/nonexistent/*.log"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("no such file or directory, and no file matches it as a pattern")
+    );
+    let out = quarry(&["normalize", "--format", "csv", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("unknown format `csv`; expected one of ecs-ndjson")
+    );
+}

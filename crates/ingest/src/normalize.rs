@@ -1,0 +1,259 @@
+//! One input in, normalized ECS NDJSON out, with a report of everything read, emitted,
+//! skipped and malformed: nothing is dropped silently.
+//!
+//! Output is time-ordered per input through a bounded reorder buffer: sources log requests
+//! when they finish, so lines are slightly out of order; events are held until they are older
+//! than the newest seen by the reorder window, then written in order. An event later than the
+//! window allows is still written (never dropped) and counted as out of order.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::io::{self, Write};
+
+use quarry_event::Timestamp;
+
+use crate::access_log;
+use crate::classify::{Action, Classifier};
+use crate::detect::{Format, detect};
+use crate::read::{Compression, Input, Line, Lines, ReadError, open};
+
+/// How to normalize.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Force a format instead of detecting it.
+    pub format: Option<Format>,
+    /// The longest line accepted, in bytes.
+    pub max_line: usize,
+    pub classifier: Classifier,
+    /// Stop at the first malformed record.
+    pub strict: bool,
+    /// How far out of order events may arrive and still be written in order (nanoseconds).
+    pub reorder_window: i64,
+    /// How many malformed records to quote in the report, per input.
+    pub quoted_errors: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            format: None,
+            max_line: crate::read::DEFAULT_MAX_LINE,
+            classifier: Classifier::default(),
+            strict: false,
+            reorder_window: 5 * 60 * 1_000_000_000,
+            quoted_errors: 5,
+        }
+    }
+}
+
+/// What happened to one input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub input: String,
+    pub format: Option<Format>,
+    pub compression: Compression,
+    /// Non-empty lines read.
+    pub records: u64,
+    pub emitted: u64,
+    /// Records deliberately not emitted, by reason (`noise`: static resources and polling).
+    pub skipped: BTreeMap<&'static str, u64>,
+    pub malformed: u64,
+    /// The first malformed records, as `input:line: reason`.
+    pub first_errors: Vec<String>,
+    /// Events written after a later one (beyond the reorder window).
+    pub out_of_order: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NormalizeError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error("{input}: {source}")]
+    Io {
+        input: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{0}: cannot tell the format from the first line; name it with --format")]
+    UnknownFormat(String),
+    #[error("{input}: format {format} is recognized, but normalizing it is not supported yet")]
+    Unsupported { input: String, format: Format },
+    /// `--strict`: the first malformed record.
+    #[error("{0}")]
+    Malformed(String),
+}
+
+/// Normalizes `input` to `out` (one ECS JSON document per line).
+pub fn normalize(
+    input: &Input,
+    options: &Options,
+    out: &mut dyn Write,
+) -> Result<Report, NormalizeError> {
+    let name = input.name();
+    let io_err = |source| NormalizeError::Io {
+        input: name.clone(),
+        source,
+    };
+    let (reader, compression) = open(input)?;
+    let mut lines = Lines::new(reader, options.max_line);
+    let mut report = Report {
+        input: name.clone(),
+        format: options.format,
+        compression,
+        records: 0,
+        emitted: 0,
+        skipped: BTreeMap::new(),
+        malformed: 0,
+        first_errors: Vec::new(),
+        out_of_order: 0,
+    };
+    let mut buffer = Reorder::new(options.reorder_window);
+    let malformed =
+        |report: &mut Report, line: u64, reason: String| -> Result<(), NormalizeError> {
+            report.malformed += 1;
+            let quoted = format!("{name}:{line}: {reason}");
+            if options.strict {
+                return Err(NormalizeError::Malformed(quoted));
+            }
+            if report.first_errors.len() < options.quoted_errors {
+                report.first_errors.push(quoted);
+            }
+            Ok(())
+        };
+    while let Some((number, line)) = lines.next_line().map_err(io_err)? {
+        let text = match line {
+            Line::TooLong(n) => {
+                report.records += 1;
+                malformed(
+                    &mut report,
+                    number,
+                    format!(
+                        "line of {n} bytes exceeds the limit of {} bytes",
+                        options.max_line
+                    ),
+                )?;
+                continue;
+            }
+            Line::Text(t) => t,
+        };
+        if text.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        report.records += 1;
+        let format = match report.format {
+            Some(f) => f,
+            None => {
+                let f = detect(text).ok_or_else(|| NormalizeError::UnknownFormat(name.clone()))?;
+                report.format = Some(f);
+                f
+            }
+        };
+        if !format.is_supported() {
+            return Err(NormalizeError::Unsupported {
+                input: name.clone(),
+                format,
+            });
+        }
+        let Ok(text) = std::str::from_utf8(text) else {
+            malformed(&mut report, number, "not UTF-8 text".to_string())?;
+            continue;
+        };
+        match format {
+            Format::AccessLog => match access_log::parse_line(text, &options.classifier) {
+                Ok(event) if event.action == Action::Noise.as_str() => {
+                    *report.skipped.entry("noise").or_default() += 1;
+                }
+                Ok(event) => {
+                    let ts = event.timestamp.map_or(i64::MIN, Timestamp::nanos);
+                    let json = serde_json::to_string(&event.to_json()).expect("serializable");
+                    buffer.push(ts, json, out, &mut report).map_err(io_err)?;
+                }
+                Err(e) => malformed(&mut report, number, e.to_string())?,
+            },
+            Format::EcsNdjson => match ecs_timestamp(text) {
+                Ok(ts) => buffer
+                    .push(ts, text.to_string(), out, &mut report)
+                    .map_err(io_err)?,
+                Err(reason) => malformed(&mut report, number, reason)?,
+            },
+            _ => unreachable!("unsupported formats returned above"),
+        }
+    }
+    buffer.flush(out, &mut report).map_err(io_err)?;
+    Ok(report)
+}
+
+/// The `@timestamp` of an ECS document line, or why it has none.
+fn ecs_timestamp(text: &str) -> Result<i64, String> {
+    let doc: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let Some(object) = doc.as_object() else {
+        return Err("not a JSON object".to_string());
+    };
+    let ts = object
+        .get("@timestamp")
+        .ok_or_else(|| "no @timestamp field".to_string())?;
+    Timestamp::from_json(ts)
+        .map(Timestamp::nanos)
+        .map_err(|e| format!("@timestamp: {e}"))
+}
+
+/// Holds events until they are older than the newest by the window, then writes them in order.
+struct Reorder {
+    window: i64,
+    heap: BinaryHeap<Reverse<(i64, u64, String)>>,
+    newest: i64,
+    written: i64,
+    seq: u64,
+}
+
+impl Reorder {
+    fn new(window: i64) -> Self {
+        Reorder {
+            window,
+            heap: BinaryHeap::new(),
+            newest: i64::MIN,
+            written: i64::MIN,
+            seq: 0,
+        }
+    }
+
+    fn push(
+        &mut self,
+        ts: i64,
+        line: String,
+        out: &mut dyn Write,
+        report: &mut Report,
+    ) -> io::Result<()> {
+        self.newest = self.newest.max(ts);
+        self.heap.push(Reverse((ts, self.seq, line)));
+        self.seq += 1;
+        while let Some(Reverse((oldest, _, _))) = self.heap.peek() {
+            if self.newest.saturating_sub(*oldest) <= self.window {
+                break;
+            }
+            self.write_one(out, report)?;
+        }
+        Ok(())
+    }
+
+    fn write_one(&mut self, out: &mut dyn Write, report: &mut Report) -> io::Result<()> {
+        if let Some(Reverse((ts, _, line))) = self.heap.pop() {
+            if ts < self.written {
+                report.out_of_order += 1;
+            }
+            self.written = self.written.max(ts);
+            out.write_all(line.as_bytes())?;
+            out.write_all(b"\n")?;
+            report.emitted += 1;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, out: &mut dyn Write, report: &mut Report) -> io::Result<()> {
+        while !self.heap.is_empty() {
+            self.write_one(out, report)?;
+        }
+        Ok(())
+    }
+}
