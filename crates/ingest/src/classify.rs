@@ -403,6 +403,10 @@ impl Classifier {
                 ..Classified::default()
             };
         }
+        // Split once; every rule compares segments.
+        let mut segments: Vec<&str> = Vec::with_capacity(16);
+        segments.extend(path.split('/').filter(|s| !s.is_empty()));
+        let compiled = compiled_rules();
         let params: Vec<(Cow<'_, str>, Cow<'_, str>)> = query
             .map(|q| form_urlencoded::parse(q.as_bytes()).collect())
             .unwrap_or_default();
@@ -412,7 +416,7 @@ impl Classifier {
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.to_string())
         };
-        for r in RULES {
+        for (r, pattern) in RULES.iter().zip(compiled) {
             let method_ok = match r.methods {
                 Methods::Any => true,
                 Methods::Get => method.eq_ignore_ascii_case("GET"),
@@ -426,7 +430,7 @@ impl Classifier {
             {
                 continue;
             }
-            let Some(captures) = match_path(r.path, path) else {
+            let Some(captures) = match_segments(pattern, &segments) else {
                 continue;
             };
             let mut out = Classified {
@@ -509,36 +513,69 @@ struct Captures<'p> {
     title: Option<&'p str>,
 }
 
-/// Matches `path` against a rule pattern (see [`Rule`]).
-fn match_path<'p>(pattern: &str, path: &'p str) -> Option<Captures<'p>> {
+/// One segment of a parsed rule pattern.
+#[derive(Debug, Clone)]
+enum Part {
+    Literal(&'static str),
+    Space,
+    Id,
+    Title,
+    AnyOne,
+    Rest,
+}
+
+/// Every rule's pattern, parsed once.
+fn compiled_rules() -> &'static [Vec<Part>] {
+    static COMPILED: std::sync::OnceLock<Vec<Vec<Part>>> = std::sync::OnceLock::new();
+    COMPILED.get_or_init(|| {
+        RULES
+            .iter()
+            .map(|r| {
+                r.path
+                    .trim_start_matches('/')
+                    .split('/')
+                    .map(|part| match part {
+                        "**" => Part::Rest,
+                        "{space}" => Part::Space,
+                        "{id}" => Part::Id,
+                        "{title}" => Part::Title,
+                        "{*}" => Part::AnyOne,
+                        literal => Part::Literal(literal),
+                    })
+                    .collect()
+            })
+            .collect()
+    })
+}
+
+/// Matches path `segments` against a parsed pattern (see [`Rule`]).
+fn match_segments<'p>(pattern: &[Part], segments: &[&'p str]) -> Option<Captures<'p>> {
     let mut captures = Captures::default();
-    let mut segments = path
-        .trim_start_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty());
-    for part in pattern.trim_start_matches('/').split('/') {
-        if part == "**" {
+    let mut i = 0;
+    for part in pattern {
+        if let Part::Rest = part {
             return Some(captures);
         }
-        let segment = segments.next()?;
+        let segment = *segments.get(i)?;
+        i += 1;
         match part {
-            "{space}" => captures.space = Some(segment),
-            "{title}" => captures.title = Some(segment),
-            "{*}" => {}
-            "{id}" => {
+            Part::Space => captures.space = Some(segment),
+            Part::Title => captures.title = Some(segment),
+            Part::AnyOne | Part::Rest => {}
+            Part::Id => {
                 if !segment.bytes().all(|b| b.is_ascii_digit()) {
                     return None;
                 }
                 captures.id = Some(segment);
             }
-            literal => {
+            Part::Literal(literal) => {
                 if !literal.eq_ignore_ascii_case(segment) {
                     return None;
                 }
             }
         }
     }
-    segments.next().is_none().then_some(captures)
+    (i == segments.len()).then_some(captures)
 }
 
 /// A path segment decoded: `%XX` escapes and `+` as a space (Confluence writes titles so).

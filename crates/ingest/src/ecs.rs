@@ -54,7 +54,169 @@ fn put(map: &mut Map<String, Json>, path: &[&str], value: Json) {
     node.insert(last.to_string(), value);
 }
 
+/// Writes `"key":` (after a comma unless `first`).
+fn key(buf: &mut Vec<u8>, first: &mut bool, name: &str) {
+    if !*first {
+        buf.push(b',');
+    }
+    *first = false;
+    buf.push(b'"');
+    buf.extend_from_slice(name.as_bytes());
+    buf.extend_from_slice(b"\":");
+}
+
+fn string(buf: &mut Vec<u8>, value: &str) {
+    serde_json::to_writer(&mut *buf, value).expect("writing to a Vec cannot fail");
+}
+
+/// Writes `"name":{...}` with the present string fields, or nothing if none is present.
+fn object(buf: &mut Vec<u8>, first: &mut bool, name: &str, fields: &[(&str, Option<&str>)]) {
+    if fields.iter().all(|(_, v)| v.is_none()) {
+        return;
+    }
+    key(buf, first, name);
+    buf.push(b'{');
+    let mut inner = true;
+    for (k, v) in fields {
+        if let Some(v) = v {
+            key(buf, &mut inner, k);
+            string(buf, v);
+        }
+    }
+    buf.push(b'}');
+}
+
 impl EcsEvent {
+    /// Appends the event as one line of nested ECS JSON (without the newline), written
+    /// directly: the same document as [`EcsEvent::to_json`], without building it.
+    pub fn write_json(&self, buf: &mut Vec<u8>) {
+        use std::io::Write;
+        buf.push(b'{');
+        let mut first = true;
+        if let Some(ts) = self.timestamp {
+            key(buf, &mut first, "@timestamp");
+            let _ = write!(buf, "\"{ts}\"");
+        }
+        key(buf, &mut first, "event");
+        buf.push(b'{');
+        let mut e = true;
+        key(buf, &mut e, "dataset");
+        string(buf, DATASET);
+        key(buf, &mut e, "action");
+        string(buf, &self.action);
+        if let Some(c) = self.category {
+            key(buf, &mut e, "category");
+            buf.push(b'[');
+            string(buf, c);
+            buf.push(b']');
+        }
+        if let Some(t) = self.kind_type {
+            key(buf, &mut e, "type");
+            buf.push(b'[');
+            string(buf, t);
+            buf.push(b']');
+        }
+        if let Some(o) = self.outcome {
+            key(buf, &mut e, "outcome");
+            string(buf, o);
+        }
+        if let Some(d) = self.duration_ns {
+            key(buf, &mut e, "duration");
+            let _ = write!(buf, "{d}");
+        }
+        buf.push(b'}');
+        object(
+            buf,
+            &mut first,
+            "user",
+            &[("name", self.user_name.as_deref())],
+        );
+        object(
+            buf,
+            &mut first,
+            "source",
+            &[
+                ("ip", self.source_ip.as_deref()),
+                ("domain", self.source_domain.as_deref()),
+            ],
+        );
+        object(
+            buf,
+            &mut first,
+            "network",
+            &[("forwarded_ip", self.forwarded_ip.as_deref())],
+        );
+        let request = [
+            ("method", self.http_method.as_deref()),
+            ("referrer", self.referrer.as_deref()),
+        ];
+        let has_response = self.status_code.is_some() || self.response_bytes.is_some();
+        if request.iter().any(|(_, v)| v.is_some()) || self.http_version.is_some() || has_response {
+            key(buf, &mut first, "http");
+            buf.push(b'{');
+            let mut h = true;
+            object(buf, &mut h, "request", &request);
+            if let Some(v) = &self.http_version {
+                key(buf, &mut h, "version");
+                string(buf, v);
+            }
+            if has_response {
+                key(buf, &mut h, "response");
+                buf.push(b'{');
+                let mut r = true;
+                if let Some(s) = self.status_code {
+                    key(buf, &mut r, "status_code");
+                    let _ = write!(buf, "{s}");
+                }
+                if let Some(b) = self.response_bytes {
+                    key(buf, &mut r, "bytes");
+                    let _ = write!(buf, "{b}");
+                }
+                buf.push(b'}');
+            }
+            buf.push(b'}');
+        }
+        object(
+            buf,
+            &mut first,
+            "url",
+            &[
+                ("original", self.url_original.as_deref()),
+                ("path", self.url_path.as_deref()),
+                ("query", self.url_query.as_deref()),
+            ],
+        );
+        object(
+            buf,
+            &mut first,
+            "user_agent",
+            &[("original", self.user_agent.as_deref())],
+        );
+        if let Some(m) = &self.message {
+            key(buf, &mut first, "message");
+            string(buf, m);
+        }
+        let space = self.space_key.is_some();
+        let content = self.content_id.is_some() || self.content_title.is_some();
+        if space || content {
+            key(buf, &mut first, "confluence");
+            buf.push(b'{');
+            let mut c = true;
+            object(buf, &mut c, "space", &[("key", self.space_key.as_deref())]);
+            object(
+                buf,
+                &mut c,
+                "content",
+                &[
+                    ("id", self.content_id.as_deref()),
+                    ("title", self.content_title.as_deref()),
+                ],
+            );
+            buf.push(b'}');
+        }
+        buf.push(b'}');
+    }
+
     /// The event as a nested ECS JSON document.
     pub fn to_json(&self) -> Json {
         let mut m = Map::new();

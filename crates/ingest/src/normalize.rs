@@ -165,7 +165,9 @@ pub fn normalize(
                 }
                 Ok(event) => {
                     let ts = event.timestamp.map_or(i64::MIN, Timestamp::nanos);
-                    let json = serde_json::to_string(&event.to_json()).expect("serializable");
+                    let mut json = Vec::with_capacity(512);
+                    event.write_json(&mut json);
+                    let json = String::from_utf8(json).expect("JSON is UTF-8");
                     buffer.push(ts, json, out, &mut report).map_err(io_err)?;
                 }
                 Err(e) => malformed(&mut report, number, e.to_string())?,

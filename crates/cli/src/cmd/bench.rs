@@ -16,6 +16,15 @@ pub struct Args {
 
 #[derive(clap::Subcommand)]
 enum Target {
+    /// `normalize` over a synthetic Confluence access log (written to a temporary file first).
+    Normalize {
+        /// Size of the generated log, in MiB.
+        #[arg(long, default_value_t = 1024)]
+        mib: u64,
+        /// Keep the generated log at this path instead of a temporary file.
+        #[arg(long, value_name = "FILE")]
+        keep: Option<std::path::PathBuf>,
+    },
     /// The engine alone: the seed's sequence over pre-parsed events.
     Engine {
         /// Number of events.
@@ -69,6 +78,7 @@ impl Rng {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.target {
+        Target::Normalize { mib, keep } => normalize(mib, keep),
         Target::Engine {
             events,
             users,
@@ -180,4 +190,95 @@ fn proc_status_kib(key: &str) -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix(key))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Request shapes of a realistic access log: mostly noise and page views, some REST and search.
+const REQUESTS: [&str; 12] = [
+    "GET /display/OPS/VPN+Setup",
+    "GET /pages/viewpage.action?pageId=2129924",
+    "GET /s/en_GB/8703/4f8d2b5a/_/download/batch/com.atlassian.confluence.plugins:page-resources/page-resources.js",
+    "GET /rest/quickreload/latest/2129924?since=1608256850024&_=1608256758069",
+    "GET /images/icons/profilepics/default.svg",
+    "GET /rest/api/content/98305?expand=body.storage,version,space",
+    "GET /rest/api/content/search?cql=text%20~%20%22password%22&limit=100",
+    "GET /rest/mywork/latest/status/notification/count",
+    "GET /spaces/OPS/pages/98305/Runbook",
+    "GET /download/attachments/98305/network-diagram.png?version=1&modificationDate=1608256850024&api=v2",
+    "POST /rest/analytics/1.0/publish/bulk",
+    "GET /index.action",
+];
+
+fn normalize(mib: u64, keep: Option<std::path::PathBuf>) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let target = mib * 1024 * 1024;
+    let (path, _temp) = match keep {
+        Some(p) => (p, None),
+        None => {
+            let t = tempfile::NamedTempFile::new()?;
+            (t.path().to_path_buf(), Some(t))
+        }
+    };
+    let started = Instant::now();
+    let mut rng = Rng(7);
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path)?);
+    let mut written = 0u64;
+    let mut lines = 0u64;
+    let start = 1_714_521_600i64; // 2024-05-01T00:00:00Z, seconds
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    while written < target {
+        let t = start + (lines / 50) as i64;
+        let ts = jiff::tz::Offset::UTC.to_datetime(jiff::Timestamp::from_second(t)?);
+        let user = rng.below(500);
+        let request = REQUESTS[rng.below(REQUESTS.len())];
+        let line = format!(
+            "[{:02}/{}/{}:{:02}:{:02}:{:02} +0000] user{user:03} http-nio-8090-exec-{} 10.{}.{}.{} {request} HTTP/1.1 {} {}ms {} https://wiki.example.com/display/OPS/Home Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36\n",
+            ts.day(),
+            months[ts.month() as usize - 1],
+            ts.year(),
+            ts.hour(),
+            ts.minute(),
+            ts.second(),
+            rng.below(200),
+            user >> 8,
+            user & 255,
+            rng.below(250),
+            if rng.below(20) == 0 { 404 } else { 200 },
+            rng.below(900),
+            rng.below(60_000),
+        );
+        out.write_all(line.as_bytes())?;
+        written += line.len() as u64;
+        lines += 1;
+    }
+    out.flush()?;
+    drop(out);
+    let generated = started.elapsed().as_secs_f64();
+    let options = quarry_ingest::normalize::Options::default();
+    let input = quarry_ingest::read::Input::File(path.clone());
+    let run = Instant::now();
+    let report = quarry_ingest::normalize::normalize(&input, &options, &mut std::io::sink())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let secs = run.elapsed().as_secs_f64();
+    let mb = written as f64 / 1e6;
+    println!(
+        "bench normalize: synthetic access log, {:.0} MB, {lines} lines (generated in {generated:.1} s)",
+        mb
+    );
+    println!(
+        "  normalize: {secs:.2} s = {:.0} MB/s, {:.2} M lines/s (one core, output to a sink)",
+        mb / secs,
+        lines as f64 / secs / 1e6
+    );
+    println!(
+        "  {} events written, {} skipped as noise, {} malformed",
+        report.emitted,
+        report.skipped.values().sum::<u64>(),
+        report.malformed
+    );
+    if let Some(rss) = peak_rss_kib() {
+        println!("  peak RSS: {:.1} MiB", rss as f64 / 1024.0);
+    }
+    Ok(ExitCode::SUCCESS)
 }
