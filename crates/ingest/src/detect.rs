@@ -54,7 +54,10 @@ impl Format {
 
     /// Whether this build can normalize the format yet.
     pub fn is_supported(self) -> bool {
-        matches!(self, Format::EcsNdjson | Format::AccessLog)
+        matches!(
+            self,
+            Format::EcsNdjson | Format::AccessLog | Format::DcAudit
+        )
     }
 }
 

@@ -14,6 +14,7 @@ use quarry_event::Timestamp;
 
 use crate::access_log;
 use crate::classify::{Action, Classifier};
+use crate::dc_audit;
 use crate::detect::{Format, detect};
 use crate::read::{Compression, Input, Line, Lines, ReadError, open};
 
@@ -169,6 +170,18 @@ pub fn normalize(
                     event.write_json(&mut json);
                     let json = String::from_utf8(json).expect("JSON is UTF-8");
                     buffer.push(ts, json, out, &mut report).map_err(io_err)?;
+                }
+                Err(e) => malformed(&mut report, number, e.to_string())?,
+            },
+            Format::DcAudit => match dc_audit::parse_line(text) {
+                Ok(events) => {
+                    for event in events {
+                        let ts = event.timestamp.map_or(i64::MIN, Timestamp::nanos);
+                        let mut json = Vec::with_capacity(512);
+                        event.write_json(&mut json);
+                        let json = String::from_utf8(json).expect("JSON is UTF-8");
+                        buffer.push(ts, json, out, &mut report).map_err(io_err)?;
+                    }
                 }
                 Err(e) => malformed(&mut report, number, e.to_string())?,
             },
