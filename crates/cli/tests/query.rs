@@ -184,3 +184,48 @@ fn missing_event_stages_print_elasticsearchs_placeholder() {
     );
     assert!(lines[0]["events"][0].get("missing").is_none());
 }
+
+#[test]
+fn unsorted_input_is_noticed_even_when_head_is_full() {
+    let input = "{\"@timestamp\":5,\"id\":\"late\"}\n{\"@timestamp\":1,\"id\":\"early\"}\n";
+    let out = quarry(
+        &["query", "--format", "ndjson", "any where true | head 1"],
+        input.as_bytes(),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("\"early\""), "{stdout}");
+}
+
+#[test]
+fn the_tiebreaker_orders_events_with_equal_timestamps() {
+    let input =
+        "{\"@timestamp\":1,\"tb\":2,\"x\":\"B\"}\n{\"@timestamp\":1,\"tb\":1,\"x\":\"A\"}\n";
+    let out = quarry(
+        &[
+            "query",
+            "--format",
+            "ndjson",
+            "--tiebreaker-field",
+            "tb",
+            "sequence [any where x == \"A\"] [any where x == \"B\"]",
+        ],
+        input.as_bytes(),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        1,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_empty_sequence_result_is_under_sequences() {
+    let out = quarry(
+        &["query", "sequence [any where x == 1] [any where x == 2]"],
+        b"{\"@timestamp\":1,\"x\":3}\n",
+    );
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["hits"]["sequences"], serde_json::json!([]));
+    assert!(body["hits"].get("events").is_none());
+}

@@ -119,7 +119,7 @@ impl MissingSpec {
             };
         }
         match leading {
-            Some(l) if last - l <= self.maxspan => Verdict::Reject,
+            Some(l) if last.saturating_sub(l) <= self.maxspan => Verdict::Reject,
             _ => Verdict::Accept,
         }
     }
@@ -128,9 +128,9 @@ impl MissingSpec {
     /// candidate whose latest leading event is `leading` and first positive event is `first`.
     pub fn trailing_rejects(&self, leading: Option<i64>, first: i64, trailing: i64) -> bool {
         match (self.has_leading(), leading) {
-            (true, Some(l)) => trailing - l <= self.maxspan,
+            (true, Some(l)) => trailing.saturating_sub(l) <= self.maxspan,
             (true, None) => false,
-            (false, _) => trailing - first <= self.maxspan,
+            (false, _) => trailing.saturating_sub(first) <= self.maxspan,
         }
     }
 }

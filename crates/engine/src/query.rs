@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use quarry_eql::ast::{self, Category, PipeKind, QueryBody};
-use quarry_event::{Event, FieldCatalog, FieldId, Value};
+use quarry_event::{Event, FieldCatalog, FieldId, Value, ValueRef};
 
 use crate::expr::{self, CompileError, Cond, FieldTest, compile_condition};
 use crate::missing::{MissingSpec, MissingStage, Placement};
@@ -326,7 +326,8 @@ pub struct Runner<E> {
     matcher: Option<SequenceMatcher<E>>,
     sampler: Option<SampleCollector<E>>,
     collected: Collected<E>,
-    last: Option<quarry_event::Timestamp>,
+    /// The order key of the previous event: its timestamp and tiebreaker value.
+    last: Option<(quarry_event::Timestamp, Value)>,
     events: u64,
     scratch: Vec<SequenceMatch<E>>,
     sample_dropped_keys: u64,
@@ -379,16 +380,23 @@ impl<E: Event> Runner<E> {
     /// Feeds the next event. Events must come in timestamp order.
     pub fn push(&mut self, event: E) -> Result<(), OrderError> {
         let ts = event.timestamp();
-        if let Some(last) = self.last
-            && ts < last
-        {
-            return Err(OrderError {
-                position: event.position(),
-                timestamp: ts.to_string(),
-                previous: last.to_string(),
-            });
+        let tiebreaker = self
+            .query
+            .tiebreaker
+            .map_or(Value::Null, |f| event.field(f).to_owned());
+        if let Some((last_ts, last_tb)) = &self.last {
+            let order = ts
+                .cmp(last_ts)
+                .then_with(|| tiebreak_order(tiebreaker.as_ref(), last_tb.as_ref()));
+            if order == Ordering::Less {
+                return Err(OrderError {
+                    position: event.position(),
+                    timestamp: ts.to_string(),
+                    previous: last_ts.to_string(),
+                });
+            }
         }
-        self.last = Some(ts);
+        self.last = Some((ts, tiebreaker));
         self.events += 1;
         if self.is_done() {
             return Ok(());
@@ -516,26 +524,35 @@ pub fn sort_events<E: Event>(events: &mut [E], tiebreaker: Option<FieldId>) {
     events.sort_by(|a, b| event_order(a, b, tiebreaker));
 }
 
-/// The engine's event order.
+/// The engine's event order: timestamp, then tiebreaker, then input position.
 pub fn event_order<E: Event>(a: &E, b: &E, tiebreaker: Option<FieldId>) -> Ordering {
     a.timestamp()
         .cmp(&b.timestamp())
         .then_with(|| match tiebreaker {
             None => Ordering::Equal,
-            Some(field) => {
-                let (x, y) = (
-                    expr::Val::from_field(a.field(field)),
-                    expr::Val::from_field(b.field(field)),
-                );
-                match (x == expr::Val::Null, y == expr::Val::Null) {
-                    (true, true) => Ordering::Equal,
-                    (true, false) => Ordering::Greater,
-                    (false, true) => Ordering::Less,
-                    (false, false) => expr::compare(&x, &y).unwrap_or(Ordering::Equal),
-                }
-            }
+            Some(field) => tiebreak_order(a.field(field), b.field(field)),
         })
         .then_with(|| a.position().cmp(&b.position()))
+}
+
+/// A total order on tiebreaker values (a sort needs one, whatever the data holds): booleans,
+/// then numbers (integers and floats together, NaN last), then strings by code point, then
+/// nulls. Arrays order by their first doc value.
+pub fn tiebreak_order(a: ValueRef<'_>, b: ValueRef<'_>) -> Ordering {
+    fn rank(v: &expr::Val<'_>) -> u8 {
+        match v {
+            expr::Val::Bool(_) => 0,
+            expr::Val::Integer(_) | expr::Val::Float(_) => 1,
+            expr::Val::String(_) => 2,
+            expr::Val::Null => 3,
+        }
+    }
+    let is_nan = |v: &expr::Val<'_>| matches!(v, expr::Val::Float(f) if f.is_nan());
+    let (x, y) = (expr::Val::from_field(a), expr::Val::from_field(b));
+    rank(&x).cmp(&rank(&y)).then_with(|| match (&x, &y) {
+        (expr::Val::Float(p), expr::Val::Float(q)) => p.total_cmp(q),
+        _ => expr::compare(&x, &y).unwrap_or_else(|| is_nan(&x).cmp(&is_nan(&y))),
+    })
 }
 
 /// Compiles and runs `query` over `events`, which are sorted first.

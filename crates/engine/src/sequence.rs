@@ -299,18 +299,21 @@ impl<E: Event> KeyState<E> {
     /// Drops pending sequences that can no longer complete within maxspan at time `now`.
     fn expire(&mut self, now: i64, maxspan: i64) {
         for group in &mut self.groups {
-            group.retain(|p| now - p.first_ts <= maxspan);
+            group.retain(|p| now.saturating_sub(p.first_ts) <= maxspan);
         }
         while self
             .recent
             .front()
-            .is_some_and(|e| now - e.timestamp().nanos() > maxspan)
+            .is_some_and(|e| now.saturating_sub(e.timestamp().nanos()) > maxspan)
         {
             self.recent.pop_front();
         }
         // A forbidding event older than maxspan can no longer affect a candidate.
         for hits in &mut self.missing_hits {
-            while hits.front().is_some_and(|&t| now - t > maxspan) {
+            while hits
+                .front()
+                .is_some_and(|&t| now.saturating_sub(t) > maxspan)
+            {
                 hits.pop_front();
             }
         }
@@ -447,14 +450,94 @@ impl<E: Event> SequenceMatcher<E> {
                 }
             }
         }
-        for keyset in 0..spec.keys.len() {
-            let uses = |st: &StageSpec| st.keys == keyset && matched[st.filter];
-            if !spec.stages.iter().any(uses) {
+        if spec.keys.len() == 1 {
+            for_each_key(&spec.keys[0], &*event, |view| {
+                self.advance_key(0, matched, view, &event, now, out);
+            });
+        } else {
+            self.advance_across_keysets(&spec, matched, &event, now, out);
+        }
+    }
+
+    /// Stages with different key fields: still last stage first, across every key set, so that
+    /// an event never extends a sequence it has just extended (whose key it may share).
+    fn advance_across_keysets(
+        &mut self,
+        spec: &SequenceSpec,
+        matched: &[bool],
+        event: &Arc<E>,
+        now: i64,
+        out: &mut Vec<SequenceMatch<E>>,
+    ) {
+        let mut keys_of: Vec<Option<Vec<JoinKey>>> = vec![None; spec.keys.len()];
+        for s in (0..spec.stages.len()).rev() {
+            let stage = spec.stages[s];
+            if !matched[stage.filter] {
                 continue;
             }
-            for_each_key(&spec.keys[keyset], &*event, |view| {
-                self.advance_key(keyset, matched, view, &event, now, out);
+            let keys = keys_of[stage.keys]
+                .get_or_insert_with(|| {
+                    let mut keys = Vec::new();
+                    for_each_key(&spec.keys[stage.keys], &**event, |view| {
+                        keys.push(KeyView(view).to_owned())
+                    });
+                    keys
+                })
+                .clone();
+            for key in keys {
+                self.advance_stage(s, &key, event, now, out);
+            }
+        }
+    }
+
+    /// Advances one stage for one key (the general path, one stage at a time).
+    fn advance_stage(
+        &mut self,
+        s: usize,
+        key: &JoinKey,
+        event: &Arc<E>,
+        now: i64,
+        out: &mut Vec<SequenceMatch<E>>,
+    ) {
+        let n = self.spec.stages.len();
+        if s == 0 {
+            if !self.keys.contains_key(key) {
+                self.make_room(now);
+                let missing = self.missing_count();
+                self.keys.insert(key.clone(), KeyState::new(n, missing));
+            }
+            let state = self.keys.get_mut(key).expect("inserted above");
+            state.last_seen = now;
+            state.groups[0].clear();
+            state.groups[0].push_back(Pending {
+                events: vec![Arc::clone(event)],
+                first_ts: now,
             });
+            self.stats.peak_keys = self.stats.peak_keys.max(self.keys.len() as u64);
+            return;
+        }
+        let maxspan = self.spec.maxspan;
+        let Some(state) = self.keys.get_mut(key) else {
+            return;
+        };
+        state.last_seen = now;
+        let Some(mut pending) = state.groups[s - 1].pop_back() else {
+            return;
+        };
+        state.groups[s - 1].clear();
+        if maxspan.is_some_and(|m| now.saturating_sub(pending.first_ts) > m) {
+            self.stats.maxspan_rejections += 1;
+        } else {
+            pending.events.push(Arc::clone(event));
+            if s == n - 1 {
+                self.complete(key, pending.events, out);
+            } else {
+                state.groups[s].clear();
+                state.groups[s].push_back(pending);
+            }
+        }
+        if self.keys.get(key).is_some_and(KeyState::is_empty) {
+            self.keys.remove(key);
         }
     }
 
@@ -477,7 +560,7 @@ impl<E: Event> SequenceMatcher<E> {
         };
         if n == 1 {
             if starts {
-                self.complete(view, vec![Arc::clone(event)], out);
+                self.complete(&key.to_owned(), vec![Arc::clone(event)], out);
             }
             return;
         }
@@ -498,7 +581,7 @@ impl<E: Event> SequenceMatcher<E> {
             // `starts` is true here: every stage matched, or none did and we were not called.
             if state.recent.len() == n - 1 {
                 let oldest = state.recent.pop_front().expect("n - 1 >= 1 events");
-                if maxspan.is_none_or(|m| now - oldest.timestamp().nanos() <= m) {
+                if maxspan.is_none_or(|m| now.saturating_sub(oldest.timestamp().nanos()) <= m) {
                     let mut events = Vec::with_capacity(n);
                     events.push(oldest);
                     events.extend(state.recent.iter().cloned());
@@ -520,7 +603,7 @@ impl<E: Event> SequenceMatcher<E> {
                     continue;
                 };
                 state.groups[s - 1].clear();
-                if maxspan.is_some_and(|m| now - pending.first_ts > m) {
+                if maxspan.is_some_and(|m| now.saturating_sub(pending.first_ts) > m) {
                     self.stats.maxspan_rejections += 1;
                     continue;
                 }
@@ -528,18 +611,25 @@ impl<E: Event> SequenceMatcher<E> {
                 if s == last {
                     completed.push(pending.events);
                 } else {
+                    // Only the newest pending sequence of a stage is ever extended (older ones
+                    // are dropped when it is): keep just that one, so state stays bounded.
+                    state.groups[s].clear();
                     state.groups[s].push_back(pending);
                 }
             }
             if starts {
+                state.groups[0].clear();
                 state.groups[0].push_back(Pending {
                     events: vec![Arc::clone(event)],
                     first_ts: now,
                 });
             }
         }
-        for events in completed {
-            self.complete(view, events, out);
+        if !completed.is_empty() {
+            let owned = key.to_owned();
+            for events in completed {
+                self.complete(&owned, events, out);
+            }
         }
         if self.keys.get(&key).is_some_and(KeyState::is_empty) {
             self.keys.remove(&key);
@@ -549,22 +639,16 @@ impl<E: Event> SequenceMatcher<E> {
 
     /// A candidate whose positive stages are complete: emitted, rejected, or set waiting,
     /// as its missing-event stages decide.
-    fn complete(
-        &mut self,
-        view: &[ValueRef<'_>],
-        events: Vec<Arc<E>>,
-        out: &mut Vec<SequenceMatch<E>>,
-    ) {
+    fn complete(&mut self, key: &JoinKey, events: Vec<Arc<E>>, out: &mut Vec<SequenceMatch<E>>) {
         let Some(missing) = self.spec.missing.clone() else {
-            self.emit(KeyView(view).to_owned(), events, out);
+            self.emit(key.clone(), events, out);
             return;
         };
-        let key = KeyView(view);
         let positive: Vec<i64> = events.iter().map(|e| e.timestamp().nanos()).collect();
         let empty: Vec<VecDeque<i64>> = Vec::new();
         let hits = self
             .keys
-            .get(&key)
+            .get(key)
             .map_or(&empty[..], |s| &s.missing_hits[..]);
         let verdict = if hits.is_empty() {
             let none: Vec<VecDeque<i64>> = vec![VecDeque::new(); missing.stages.len()];
@@ -573,7 +657,7 @@ impl<E: Event> SequenceMatcher<E> {
             missing.judge(hits, &positive)
         };
         match verdict {
-            Verdict::Accept => self.emit(key.to_owned(), events, out),
+            Verdict::Accept => self.emit(key.clone(), events, out),
             Verdict::Reject => self.stats.missing_rejections += 1,
             Verdict::Await { deadline } => {
                 let first = positive[0];
@@ -586,7 +670,7 @@ impl<E: Event> SequenceMatcher<E> {
                     self.spec.stages.len()
                 };
                 let missing_count = missing.stages.len();
-                let owned = key.to_owned();
+                let owned = key.clone();
                 let state = self
                     .keys
                     .entry(owned.clone())

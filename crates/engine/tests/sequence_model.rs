@@ -77,8 +77,8 @@ fn query_text(c: &Case) -> String {
             q.push_str(&format!(" with runs={runs}"));
         }
     }
-    if c.runs.iter().sum::<u32>() < 2 && !c.until {
-        // A one-stage sequence needs `until` (or runs) to be valid; add a second stage.
+    if c.runs.iter().sum::<u32>() < 2 {
+        // A sequence needs two stages (`until` does not count); add a second one.
         q.push_str(" [any where s0 == true]");
     }
     if c.until {
@@ -95,7 +95,7 @@ fn expanded(c: &Case) -> Vec<usize> {
         .enumerate()
         .flat_map(|(i, r)| std::iter::repeat_n(i, *r as usize))
         .collect();
-    if c.runs.iter().sum::<u32>() < 2 && !c.until {
+    if c.runs.iter().sum::<u32>() < 2 {
         out.push(0);
     }
     out

@@ -193,3 +193,60 @@ fn the_key_cap_evicts_and_counts() {
     // 100 keys through a cap of 10: every key past the tenth evicts one.
     assert_eq!(stats.sequence.evicted_keys, 90, "{stats:?}");
 }
+
+#[test]
+fn an_event_never_fills_two_stages_even_when_their_keys_differ() {
+    // Stage keys are compared by value: event 0's dst equals its src, so a careless matcher
+    // would start a sequence with event 0 and extend it with event 0 again.
+    let query = r#"sequence [any where true] by src [any where true] by dst"#;
+    let docs = vec![
+        json!({"@timestamp": START_MS, "src": "h1", "dst": "h1"}),
+        json!({"@timestamp": START_MS + 1, "src": "h9", "dst": "h1"}),
+    ];
+    assert_eq!(run(query, docs), vec![vec![0, 1]]);
+}
+
+#[test]
+fn extreme_timestamps_neither_overflow_nor_match() {
+    // 1677 and 2262, the ends of the representable range: their difference overflows i64.
+    let docs = vec![
+        json!({"@timestamp": -9_223_372_036_854i64, "x": "a", "u": "1"}),
+        json!({"@timestamp": 9_223_372_036_854i64, "x": "b", "u": "1"}),
+    ];
+    let q = r#"sequence by u with maxspan=1s [any where x == "a"] [any where x == "b"]"#;
+    assert!(run(q, docs.clone()).is_empty());
+    let q = r#"sequence by u with maxspan=1s [any where true] with runs=2"#;
+    assert!(run(q, docs).is_empty());
+}
+
+#[test]
+fn mixed_type_tiebreakers_sort_without_panicking() {
+    use quarry_engine::sort_events;
+    let mut catalog = FieldCatalog::new();
+    let ts = catalog.intern("@timestamp");
+    let tb = catalog.intern("tb");
+    let projection = Projection::new(&catalog);
+    let mut seed = 12345u64;
+    let mut docs: Vec<Document> = (0..2000)
+        .map(|i| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let tiebreaker = match seed >> 62 {
+                0 => json!(seed >> 40),
+                1 => json!(format!("s{}", seed >> 50)),
+                2 => json!(null),
+                _ => json!((seed >> 40) as f64 / 7.0),
+            };
+            let d = json!({"@timestamp": START_MS + (seed >> 60) as i64, "tb": tiebreaker});
+            Document::from_json(d, &projection, &catalog, ts, i).unwrap()
+        })
+        .collect();
+    sort_events(&mut docs, Some(tb));
+    for pair in docs.windows(2) {
+        assert_ne!(
+            quarry_engine::query::event_order(&pair[0], &pair[1], Some(tb)),
+            std::cmp::Ordering::Greater
+        );
+    }
+}

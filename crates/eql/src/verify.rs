@@ -167,13 +167,12 @@ impl Verifier {
             st.runs
                 .is_none_or(|r| (MIN_RUNS..=MAX_RUNS).contains(&r.count))
         });
-        // Like Elasticsearch, count the `until` stage too: `sequence [a] until [b]` is accepted.
+        // `until` does not count: Elasticsearch (since PR #132638) refuses `sequence [a] until [b]`.
         let total: u64 = s
             .stages
             .iter()
             .map(|st| u64::from(st.runs.map_or(1, |r| r.count)))
-            .sum::<u64>()
-            + u64::from(s.until.is_some());
+            .sum();
         if !runs_valid {
             // Already reported by `runs`.
         } else if total > MAX_SEQUENCE_STAGES {

@@ -273,6 +273,10 @@ const CASES: &[Case] = &[
         "add a stage, or repeat one with `with runs=N`",
     ),
     case(
+        "⟦sequence [any where true] until [any where false]⟧",
+        "a sequence needs at least 2 stages, found 1",
+    ),
+    case(
         "sequence [any where true] by a ⟦[any where true] by a, b⟧",
         "this stage has 2 join keys, but the first stage has 1",
     ),

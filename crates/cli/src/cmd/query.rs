@@ -148,10 +148,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             &mut stats,
             true,
             &mut |event| {
-                if unordered || runner.is_done() {
-                    return;
-                }
-                if runner.push(event).is_err() {
+                // Every event is offered, even once a `head` is full: the runner still checks
+                // its order, so unsorted input is noticed.
+                if !unordered && runner.push(event).is_err() {
                     unordered = true;
                 }
             },
@@ -161,6 +160,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             break 'inputs;
         }
     }
+    let sequences = compiled.is_sequence();
     let (hits, run_stats) = if sorted {
         runner.finish()
     } else {
@@ -201,12 +201,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {
-        Format::Json => write_json(&mut out, &hits, &inputs, took)?,
+        Format::Json => write_json(&mut out, &hits, &inputs, took, sequences)?,
         Format::Ndjson => write_ndjson(&mut out, &hits, &inputs)?,
         Format::Table => write_table(&mut out, &hits, &decoder)?,
     }
     out.flush()?;
-    let noun = match (compiled_is_sequence(&hits), hits.len()) {
+    let noun = match (sequences, hits.len()) {
         (true, 1) => "sequence",
         (true, _) => "sequences",
         (false, 1) => "event",
@@ -228,10 +228,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     eprintln!("{summary}");
     Ok(ExitCode::SUCCESS)
-}
-
-fn compiled_is_sequence(hits: &[Hit<Located>]) -> bool {
-    hits.first().is_some_and(|h| h.join_key().is_some())
 }
 
 /// The inputs, with standard input spooled to a temporary file so it can be read twice.
@@ -432,8 +428,8 @@ fn write_json(
     hits: &[Hit<Located>],
     inputs: &Inputs,
     took: u64,
+    sequences: bool,
 ) -> anyhow::Result<()> {
-    let sequences = compiled_is_sequence(hits);
     let list: Vec<Json> = hits
         .iter()
         .map(|h| match h {
