@@ -132,14 +132,17 @@ fn an_overlong_line_is_one_malformed_record() {
 #[test]
 fn recognized_but_unsupported_formats_are_named_and_the_run_goes_on() {
     let d = dir("normalize-unsupported");
-    std::fs::write(d.join("a.audit.json"), "{\"author\":{},\"remoteAddress\":\"81.2.69.143\",\"creationDate\":1637073322812,\"summary\":\"Page archived\"}\n").unwrap();
+    std::fs::write(
+        d.join("a.events.json"),
+        "{\"data\":[{\"id\":\"x\",\"type\":\"events\",\"attributes\":{}}]}\n",
+    )
+    .unwrap();
     std::fs::write(d.join("b.log"), LOG).unwrap();
     let out = quarry(&["normalize", d.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr
-            .contains("format cloud-audit is recognized, but normalizing it is not supported yet"),
+        stderr.contains("format org-audit is recognized, but normalizing it is not supported yet"),
         "{stderr}"
     );
     assert!(stderr.contains("b.log: access-log"), "{stderr}");

@@ -118,6 +118,7 @@ pub fn parse_line(line: &str, classifier: &Classifier) -> Result<EcsEvent, Acces
         kind_type: Some("access"),
         outcome: Some(if status < 400 { "success" } else { "failure" }),
         user_name: dash(user),
+        user_id: None,
         source_ip,
         source_domain,
         forwarded_ip: forwarded.and_then(dash),

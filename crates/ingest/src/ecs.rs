@@ -19,6 +19,8 @@ pub struct EcsEvent {
     /// `success` or `failure` where the source says.
     pub outcome: Option<&'static str>,
     pub user_name: Option<String>,
+    /// `user.id`: a stable account identifier where the source has one (Cloud account ids).
+    pub user_id: Option<String>,
     pub source_ip: Option<String>,
     /// The client as the source wrote it when it is not an IP address (a host name).
     pub source_domain: Option<String>,
@@ -129,7 +131,10 @@ impl EcsEvent {
             buf,
             &mut first,
             "user",
-            &[("name", self.user_name.as_deref())],
+            &[
+                ("name", self.user_name.as_deref()),
+                ("id", self.user_id.as_deref()),
+            ],
         );
         object(
             buf,
@@ -237,8 +242,9 @@ impl EcsEvent {
         if let Some(d) = self.duration_ns {
             put(&mut m, &["event", "duration"], json!(d));
         }
-        let strings: [(&[&str], &Option<String>); 15] = [
+        let strings: [(&[&str], &Option<String>); 16] = [
             (&["user", "name"], &self.user_name),
+            (&["user", "id"], &self.user_id),
             (&["source", "ip"], &self.source_ip),
             (&["source", "domain"], &self.source_domain),
             (&["network", "forwarded_ip"], &self.forwarded_ip),

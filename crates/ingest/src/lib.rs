@@ -11,11 +11,13 @@
 //! - [`normalize`]: one input to ECS NDJSON, time-ordered, with a report of everything skipped;
 //! - [`classify`]: which Confluence action a request is (the URL -> action table);
 //! - [`access_log`]: Confluence's Tomcat access log;
+//! - [`cloud_audit`]: Confluence Cloud `/wiki/rest/api/audit` records;
 //! - [`dc_audit`]: Data Center audit log files and `/rest/auditing/1.0/events` pages;
 //! - [`ecs`]: the normalized event and its ECS JSON form.
 
 pub mod access_log;
 pub mod classify;
+pub mod cloud_audit;
 pub mod dc_audit;
 pub mod detect;
 pub mod ecs;

@@ -14,9 +14,9 @@ use quarry_event::Timestamp;
 
 use crate::access_log;
 use crate::classify::{Action, Classifier};
-use crate::dc_audit;
 use crate::detect::{Format, detect};
 use crate::read::{Compression, Input, Line, Lines, ReadError, open};
+use crate::{cloud_audit, dc_audit};
 
 /// How to normalize.
 #[derive(Debug, Clone)]
@@ -173,7 +173,7 @@ pub fn normalize(
                 }
                 Err(e) => malformed(&mut report, number, e.to_string())?,
             },
-            Format::DcAudit => match dc_audit::parse_line(text) {
+            Format::DcAudit | Format::CloudAudit => match parse_audit(format, text) {
                 Ok(events) => {
                     for event in events {
                         let ts = event.timestamp.map_or(i64::MIN, Timestamp::nanos);
@@ -196,6 +196,14 @@ pub fn normalize(
     }
     buffer.flush(out, &mut report).map_err(io_err)?;
     Ok(report)
+}
+
+/// The events of one audit line, DC or Cloud.
+fn parse_audit(format: Format, text: &str) -> Result<Vec<crate::ecs::EcsEvent>, String> {
+    match format {
+        Format::DcAudit => dc_audit::parse_line(text).map_err(|e| e.to_string()),
+        _ => cloud_audit::parse_line(text).map_err(|e| e.to_string()),
+    }
 }
 
 /// The `@timestamp` of an ECS document line, or why it has none.

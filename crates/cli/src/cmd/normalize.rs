@@ -25,7 +25,7 @@ Examples:
   quarry normalize 'logs/conf_access_log.2024-05-*.log.gz' > events.ndjson
   quarry normalize --format access-log --context-path /confluence access.log
 
-Formats: ecs-ndjson, access-log, dc-audit (supported); elastic-integration, cloud-audit,
+Formats: ecs-ndjson, access-log, dc-audit, cloud-audit (supported); elastic-integration,
 org-audit, proxy-log, cloudapp-events (recognized, not normalized yet).")]
 pub struct Args {
     /// Files, directories (read recursively), glob patterns, or `-` for standard input.
