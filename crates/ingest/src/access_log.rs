@@ -99,42 +99,88 @@ pub fn parse_line(line: &str, classifier: &Classifier) -> Result<EcsEvent, Acces
     let user_agent: Vec<&str> = fields.collect();
     let user_agent = user_agent.join(" ");
 
-    let (path, query) = match target.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (target, None),
+    Ok(request_event(
+        Request {
+            timestamp,
+            user,
+            client,
+            forwarded,
+            method,
+            target,
+            protocol: Some(protocol),
+            status,
+            bytes,
+            duration_ns: duration
+                .strip_suffix("ms")
+                .and_then(|d| d.parse::<u64>().ok())
+                .map(|ms| ms * 1_000_000),
+            referrer,
+            user_agent: &user_agent,
+        },
+        classifier,
+    ))
+}
+
+/// One HTTP request as a web log records it (`-` for absent values).
+pub(crate) struct Request<'a> {
+    pub timestamp: Timestamp,
+    pub user: &'a str,
+    pub client: &'a str,
+    pub forwarded: Option<&'a str>,
+    pub method: &'a str,
+    /// The request target: a path with its query, or an absolute URL (proxies).
+    pub target: &'a str,
+    pub protocol: Option<&'a str>,
+    pub status: u16,
+    pub bytes: &'a str,
+    pub duration_ns: Option<u64>,
+    pub referrer: Option<&'a str>,
+    pub user_agent: &'a str,
+}
+
+/// The ECS event of a request, classified; shared by the access and proxy log parsers.
+pub(crate) fn request_event(r: Request<'_>, classifier: &Classifier) -> EcsEvent {
+    // A proxy logs absolute URLs: classify the path.
+    let local = match r.target.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => r.target,
     };
-    let classified = classifier.classify(method, path, query);
+    let (path, query) = match local.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (local, None),
+    };
+    let classified = classifier.classify(r.method, path, query);
     let dash = |s: &str| (s != "-" && !s.is_empty()).then(|| s.to_string());
-    let (source_ip, source_domain) = if client.parse::<std::net::IpAddr>().is_ok() {
-        (Some(client.to_string()), None)
+    let (source_ip, source_domain) = if r.client.parse::<std::net::IpAddr>().is_ok() {
+        (Some(r.client.to_string()), None)
     } else {
-        (None, dash(client))
+        (None, dash(r.client))
     };
     let action = classified.action();
-    Ok(EcsEvent {
-        timestamp: Some(timestamp),
+    EcsEvent {
+        timestamp: Some(r.timestamp),
         action: action.as_str().to_string(),
         category: Some("web"),
         kind_type: Some("access"),
-        outcome: Some(if status < 400 { "success" } else { "failure" }),
-        user_name: dash(user),
+        outcome: Some(if r.status < 400 { "success" } else { "failure" }),
+        user_name: dash(r.user),
         user_id: None,
         source_ip,
         source_domain,
-        forwarded_ip: forwarded.and_then(dash),
-        http_method: Some(method.to_string()),
-        http_version: protocol.strip_prefix("HTTP/").map(str::to_string),
-        status_code: Some(status),
-        response_bytes: bytes.parse().ok(),
-        duration_ns: duration
-            .strip_suffix("ms")
-            .and_then(|d| d.parse::<u64>().ok())
-            .map(|ms| ms * 1_000_000),
-        referrer: referrer.and_then(dash),
-        url_original: Some(target.to_string()),
+        forwarded_ip: r.forwarded.and_then(dash),
+        http_method: Some(r.method.to_string()),
+        http_version: r
+            .protocol
+            .and_then(|p| p.strip_prefix("HTTP/"))
+            .map(str::to_string),
+        status_code: Some(r.status),
+        response_bytes: r.bytes.parse().ok(),
+        duration_ns: r.duration_ns,
+        referrer: r.referrer.and_then(dash),
+        url_original: Some(r.target.to_string()),
         url_path: Some(path.to_string()),
         url_query: query.map(str::to_string),
-        user_agent: dash(&user_agent),
+        user_agent: dash(r.user_agent),
         message: if action == Action::SearchPerformed {
             classified.search_text.clone()
         } else {
@@ -143,5 +189,5 @@ pub fn parse_line(line: &str, classifier: &Classifier) -> Result<EcsEvent, Acces
         space_key: classified.space_key,
         content_id: classified.content_id,
         content_title: classified.content_title,
-    })
+    }
 }

@@ -12,6 +12,7 @@
 //! - [`classify`]: which Confluence action a request is (the URL -> action table);
 //! - [`access_log`]: Confluence's Tomcat access log;
 //! - [`cloud_audit`]: Confluence Cloud `/wiki/rest/api/audit` records;
+//! - [`proxy_log`]: NCSA combined and Squid logs of a proxy in front of Confluence;
 //! - [`dc_audit`]: Data Center audit log files and `/rest/auditing/1.0/events` pages;
 //! - [`ecs`]: the normalized event and its ECS JSON form.
 
@@ -22,4 +23,5 @@ pub mod dc_audit;
 pub mod detect;
 pub mod ecs;
 pub mod normalize;
+pub mod proxy_log;
 pub mod read;

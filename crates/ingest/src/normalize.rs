@@ -16,7 +16,7 @@ use crate::access_log;
 use crate::classify::{Action, Classifier};
 use crate::detect::{Format, detect};
 use crate::read::{Compression, Input, Line, Lines, ReadError, open};
-use crate::{cloud_audit, dc_audit};
+use crate::{cloud_audit, dc_audit, proxy_log};
 
 /// How to normalize.
 #[derive(Debug, Clone)]
@@ -160,19 +160,21 @@ pub fn normalize(
             continue;
         };
         match format {
-            Format::AccessLog => match access_log::parse_line(text, &options.classifier) {
-                Ok(event) if event.action == Action::Noise.as_str() => {
-                    *report.skipped.entry("noise").or_default() += 1;
+            Format::AccessLog | Format::ProxyLog => {
+                match web_line(format, text, &options.classifier) {
+                    Ok(event) if event.action == Action::Noise.as_str() => {
+                        *report.skipped.entry("noise").or_default() += 1;
+                    }
+                    Ok(event) => {
+                        let ts = event.timestamp.map_or(i64::MIN, Timestamp::nanos);
+                        let mut json = Vec::with_capacity(512);
+                        event.write_json(&mut json);
+                        let json = String::from_utf8(json).expect("JSON is UTF-8");
+                        buffer.push(ts, json, out, &mut report).map_err(io_err)?;
+                    }
+                    Err(e) => malformed(&mut report, number, e.to_string())?,
                 }
-                Ok(event) => {
-                    let ts = event.timestamp.map_or(i64::MIN, Timestamp::nanos);
-                    let mut json = Vec::with_capacity(512);
-                    event.write_json(&mut json);
-                    let json = String::from_utf8(json).expect("JSON is UTF-8");
-                    buffer.push(ts, json, out, &mut report).map_err(io_err)?;
-                }
-                Err(e) => malformed(&mut report, number, e.to_string())?,
-            },
+            }
             Format::DcAudit | Format::CloudAudit => match parse_audit(format, text) {
                 Ok(events) => {
                     for event in events {
@@ -196,6 +198,18 @@ pub fn normalize(
     }
     buffer.flush(out, &mut report).map_err(io_err)?;
     Ok(report)
+}
+
+/// The event of one web log line, Confluence's or a proxy's.
+fn web_line(
+    format: Format,
+    text: &str,
+    classifier: &Classifier,
+) -> Result<crate::ecs::EcsEvent, String> {
+    match format {
+        Format::AccessLog => access_log::parse_line(text, classifier).map_err(|e| e.to_string()),
+        _ => proxy_log::parse_line(text, classifier).map_err(|e| e.to_string()),
+    }
 }
 
 /// The events of one audit line, DC or Cloud.
