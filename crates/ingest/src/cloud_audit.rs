@@ -57,6 +57,23 @@ fn text<'a>(object: &'a Map<String, Json>, key: &str) -> Option<&'a str> {
         .filter(|s| !s.is_empty())
 }
 
+/// Quarry's action for a Cloud summary: `space_exported`, or a descriptive one
+/// (`Space logo uploaded` -> `space_logo_uploaded`).
+pub fn action_for_summary(summary: &str) -> String {
+    let lower = summary.to_ascii_lowercase();
+    CONTENT_SUMMARIES
+        .iter()
+        .find(|(s, _)| *s == lower)
+        .map(|(_, a)| a.to_string())
+        .unwrap_or_else(|| {
+            lower
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join("_")
+        })
+}
+
 pub fn parse_record(record: &Map<String, Json>) -> Result<EcsEvent, CloudAuditError> {
     let summary = text(record, "summary").ok_or(CloudAuditError::NoSummary)?;
     let millis = record
@@ -64,21 +81,7 @@ pub fn parse_record(record: &Map<String, Json>) -> Result<EcsEvent, CloudAuditEr
         .and_then(Json::as_i64)
         .ok_or(CloudAuditError::BadTimestamp)?;
     let timestamp = Timestamp::from_millis(millis).ok_or(CloudAuditError::BadTimestamp)?;
-    let lower = summary.to_ascii_lowercase();
-    let action = CONTENT_SUMMARIES
-        .iter()
-        .find(|(s, _)| *s == lower)
-        .map(|(_, a)| a.to_string())
-        .unwrap_or_else(|| {
-            lower
-                .chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-                .collect::<String>()
-                .split('_')
-                .filter(|w| !w.is_empty())
-                .collect::<Vec<_>>()
-                .join("_")
-        });
+    let action = action_for_summary(summary);
     let author = record.get("author").and_then(Json::as_object);
     let source = text(record, "remoteAddress").map(str::to_string);
     let affected = record.get("affectedObject").and_then(Json::as_object);

@@ -93,11 +93,7 @@ pub fn parse_record(record: &Map<String, Json>) -> Result<EcsEvent, DcAuditError
         .ok_or(DcAuditError::NoType)?;
     let key = text(kind, "actionI18nKey").ok_or(DcAuditError::NoType)?;
     let timestamp = timestamp(record.get("timestamp"))?;
-    let action = CONTENT_ACTIONS
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, a)| a.to_string())
-        .unwrap_or_else(|| descriptive_action(key));
+    let action = action_for_key(key);
     let author = record.get("author").and_then(Json::as_object);
     let anonymous = author.and_then(|a| text(a, "id")) == Some("-2");
     // The REST API names the user in the profile URI (`?username=`); the file has the name.
@@ -181,6 +177,15 @@ pub fn parse_record(record: &Map<String, Json>) -> Result<EcsEvent, DcAuditError
         content_title,
         ..EcsEvent::default()
     })
+}
+
+/// Quarry's action for an audit i18n key: a content action, or a descriptive one.
+pub fn action_for_key(key: &str) -> String {
+    CONTENT_ACTIONS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, a)| a.to_string())
+        .unwrap_or_else(|| descriptive_action(key))
 }
 
 /// `audit.logging.summary.space.permission.added` -> `space_permission_added`.

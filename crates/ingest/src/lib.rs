@@ -13,6 +13,7 @@
 //! - [`access_log`]: Confluence's Tomcat access log;
 //! - [`cloud_audit`]: Confluence Cloud `/wiki/rest/api/audit` records;
 //! - [`proxy_log`]: NCSA combined and Squid logs of a proxy in front of Confluence;
+//! - [`elastic_integration`]: documents of Elastic's `atlassian_confluence` integration;
 //! - [`dc_audit`]: Data Center audit log files and `/rest/auditing/1.0/events` pages;
 //! - [`ecs`]: the normalized event and its ECS JSON form.
 
@@ -22,6 +23,7 @@ pub mod cloud_audit;
 pub mod dc_audit;
 pub mod detect;
 pub mod ecs;
+pub mod elastic_integration;
 pub mod normalize;
 pub mod proxy_log;
 pub mod read;

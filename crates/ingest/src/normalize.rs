@@ -16,7 +16,7 @@ use crate::access_log;
 use crate::classify::{Action, Classifier};
 use crate::detect::{Format, detect};
 use crate::read::{Compression, Input, Line, Lines, ReadError, open};
-use crate::{cloud_audit, dc_audit, proxy_log};
+use crate::{cloud_audit, dc_audit, elastic_integration, proxy_log};
 
 /// How to normalize.
 #[derive(Debug, Clone)]
@@ -175,18 +175,20 @@ pub fn normalize(
                     Err(e) => malformed(&mut report, number, e.to_string())?,
                 }
             }
-            Format::DcAudit | Format::CloudAudit => match parse_audit(format, text) {
-                Ok(events) => {
-                    for event in events {
-                        let ts = event.timestamp.map_or(i64::MIN, Timestamp::nanos);
-                        let mut json = Vec::with_capacity(512);
-                        event.write_json(&mut json);
-                        let json = String::from_utf8(json).expect("JSON is UTF-8");
-                        buffer.push(ts, json, out, &mut report).map_err(io_err)?;
+            Format::DcAudit | Format::CloudAudit | Format::ElasticIntegration => {
+                match parse_audit(format, text) {
+                    Ok(events) => {
+                        for event in events {
+                            let ts = event.timestamp.map_or(i64::MIN, Timestamp::nanos);
+                            let mut json = Vec::with_capacity(512);
+                            event.write_json(&mut json);
+                            let json = String::from_utf8(json).expect("JSON is UTF-8");
+                            buffer.push(ts, json, out, &mut report).map_err(io_err)?;
+                        }
                     }
+                    Err(e) => malformed(&mut report, number, e.to_string())?,
                 }
-                Err(e) => malformed(&mut report, number, e.to_string())?,
-            },
+            }
             Format::EcsNdjson => match ecs_timestamp(text) {
                 Ok(ts) => buffer
                     .push(ts, text.to_string(), out, &mut report)
@@ -216,6 +218,9 @@ fn web_line(
 fn parse_audit(format: Format, text: &str) -> Result<Vec<crate::ecs::EcsEvent>, String> {
     match format {
         Format::DcAudit => dc_audit::parse_line(text).map_err(|e| e.to_string()),
+        Format::ElasticIntegration => {
+            elastic_integration::parse_line(text).map_err(|e| e.to_string())
+        }
         _ => cloud_audit::parse_line(text).map_err(|e| e.to_string()),
     }
 }
