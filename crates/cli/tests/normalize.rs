@@ -171,3 +171,28 @@ fn unknown_formats_and_missing_paths_say_what_to_do() {
             .contains("unknown format `csv`; expected one of ecs-ndjson")
     );
 }
+
+#[test]
+fn elasticsearch_response_bodies_yield_their_hits_sources() {
+    let d = dir("normalize-responses");
+    let search = r#"{"took":3,"hits":{"total":{"value":2},"hits":[{"_index":"logs","_id":"a","_source":{"@timestamp":"2024-05-01T12:00:02Z","event":{"action":"page_viewed"}}},{"_index":"logs","_id":"b","_source":{"@timestamp":"2024-05-01T12:00:01Z","event":{"action":"space_viewed"}}}]}}"#;
+    let eql = r#"{"is_partial":false,"hits":{"sequences":[{"join_keys":["alice"],"events":[{"_source":{"@timestamp":"2024-05-01T12:00:03Z","event":{"action":"search_performed"}}}]}]}}"#;
+    let f = d.join("responses.ndjson");
+    std::fs::write(&f, format!("{search}\n{eql}\n")).unwrap();
+    let out = quarry(&["normalize", "--format", "ecs-ndjson", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let actions: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["event"]["action"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        ["space_viewed", "page_viewed", "search_performed"],
+        "time-ordered sources"
+    );
+}

@@ -189,10 +189,14 @@ pub fn normalize(
                     Err(e) => malformed(&mut report, number, e.to_string())?,
                 }
             }
-            Format::EcsNdjson => match ecs_timestamp(text) {
-                Ok(ts) => buffer
-                    .push(ts, text.to_string(), out, &mut report)
-                    .map_err(io_err)?,
+            Format::EcsNdjson => match ecs_documents(text) {
+                Ok(documents) => {
+                    for (ts, document) in documents {
+                        buffer
+                            .push(ts, document, out, &mut report)
+                            .map_err(io_err)?;
+                    }
+                }
                 Err(reason) => malformed(&mut report, number, reason)?,
             },
             _ => unreachable!("unsupported formats returned above"),
@@ -225,19 +229,60 @@ fn parse_audit(format: Format, text: &str) -> Result<Vec<crate::ecs::EcsEvent>, 
     }
 }
 
-/// The `@timestamp` of an ECS document line, or why it has none.
-fn ecs_timestamp(text: &str) -> Result<i64, String> {
-    let doc: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let Some(object) = doc.as_object() else {
-        return Err("not a JSON object".to_string());
-    };
-    let ts = object
-        .get("@timestamp")
-        .ok_or_else(|| "no @timestamp field".to_string())?;
-    Timestamp::from_json(ts)
-        .map(Timestamp::nanos)
-        .map_err(|e| format!("@timestamp: {e}"))
+/// The ECS documents of one line with their timestamps: the line itself, or the `_source` of
+/// every hit of an Elasticsearch response body (`_search` hits, `_eql/search` events and
+/// sequences), or of a JSON array of hits or documents (Kibana and Discover exports).
+fn ecs_documents(text: &str) -> Result<Vec<(i64, String)>, String> {
+    use serde_json::Value;
+    let doc: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let hits = doc.get("hits");
+    let mut sources: Vec<&Value> = Vec::new();
+    let mut whole_line = false;
+    if let Some(list) = hits
+        .and_then(|h| h.get("hits").or_else(|| h.get("events")))
+        .and_then(Value::as_array)
+    {
+        sources.extend(list.iter().map(|h| h.get("_source").unwrap_or(h)));
+    } else if let Some(sequences) = hits
+        .and_then(|h| h.get("sequences"))
+        .and_then(Value::as_array)
+    {
+        for sequence in sequences {
+            let events = sequence.get("events").and_then(Value::as_array);
+            sources.extend(
+                events
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e.get("_source")),
+            );
+        }
+    } else if let Some(items) = doc.as_array() {
+        sources.extend(items.iter().map(|h| h.get("_source").unwrap_or(h)));
+    } else {
+        whole_line = true;
+        sources.push(&doc);
+    }
+    sources
+        .into_iter()
+        .map(|source| {
+            let object = source
+                .as_object()
+                .ok_or_else(|| "not a JSON object".to_string())?;
+            let ts = object
+                .get("@timestamp")
+                .ok_or_else(|| "no @timestamp field".to_string())?;
+            let ts = Timestamp::from_json(ts)
+                .map(Timestamp::nanos)
+                .map_err(|e| format!("@timestamp: {e}"))?;
+            // A plain document is written as it came; a hit's source is re-serialized.
+            let text = if whole_line {
+                text.to_string()
+            } else {
+                source.to_string()
+            };
+            Ok((ts, text))
+        })
+        .collect()
 }
 
 /// Holds events until they are older than the newest by the window, then writes them in order.
