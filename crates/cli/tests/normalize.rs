@@ -196,3 +196,39 @@ fn elasticsearch_response_bodies_yield_their_hits_sources() {
         "time-ordered sources"
     );
 }
+
+#[test]
+fn forwarded_for_is_believed_only_behind_a_trusted_proxy() {
+    let d = dir("normalize-xff");
+    let f = d.join("access.log");
+    std::fs::write(
+        &f,
+        "[17/Jun/2021:12:57:26 +0200] 192.168.1.15 testuser http-nio-8080-exec-6 0:0:0:0:0:0:0:1 GET /index.action HTTP/1.1 200 1020ms 7881 http://localhost/ Mozilla/5.0\n",
+    )
+    .unwrap();
+    let ip = |args: &[&str]| -> String {
+        let out = quarry(args);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["source"]["ip"].as_str().unwrap().to_string()
+    };
+    assert_eq!(
+        ip(&["normalize", f.to_str().unwrap()]),
+        "0:0:0:0:0:0:0:1",
+        "not trusted: the peer"
+    );
+    assert_eq!(
+        ip(&["normalize", "--trusted-proxy", "::1", f.to_str().unwrap()]),
+        "192.168.1.15"
+    );
+    let out = quarry(&[
+        "normalize",
+        "--trusted-proxy",
+        "10.0.0.0/33",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("`10.0.0.0/33` is not an IP address or CIDR block")
+    );
+}

@@ -15,6 +15,7 @@ use quarry_event::Timestamp;
 
 use crate::classify::{Action, Classifier};
 use crate::ecs::EcsEvent;
+use crate::proxies::TrustedProxies;
 
 /// Why a line is not an access-log record.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,6 +64,15 @@ pub fn parse_clf_time(text: &str) -> Result<Timestamp, AccessLogError> {
 
 /// Parses one line of the default pattern into an event, classifying the request.
 pub fn parse_line(line: &str, classifier: &Classifier) -> Result<EcsEvent, AccessLogError> {
+    parse_line_with(line, classifier, &TrustedProxies::default())
+}
+
+/// [`parse_line`], believing `X-Forwarded-For` from the `trusted` proxies.
+pub fn parse_line_with(
+    line: &str,
+    classifier: &Classifier,
+    trusted: &TrustedProxies,
+) -> Result<EcsEvent, AccessLogError> {
     let line = line.trim_end_matches(['\r', '\n']);
     let rest = line.strip_prefix('[').ok_or(AccessLogError::NoTimestamp)?;
     let close = rest.find(']').ok_or(AccessLogError::NoTimestamp)?;
@@ -118,6 +128,7 @@ pub fn parse_line(line: &str, classifier: &Classifier) -> Result<EcsEvent, Acces
             user_agent: &user_agent,
         },
         classifier,
+        trusted,
     ))
 }
 
@@ -139,7 +150,11 @@ pub(crate) struct Request<'a> {
 }
 
 /// The ECS event of a request, classified; shared by the access and proxy log parsers.
-pub(crate) fn request_event(r: Request<'_>, classifier: &Classifier) -> EcsEvent {
+pub(crate) fn request_event(
+    r: Request<'_>,
+    classifier: &Classifier,
+    trusted: &TrustedProxies,
+) -> EcsEvent {
     // A proxy logs absolute URLs: classify the path.
     let local = match r.target.split_once("://") {
         Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
@@ -151,7 +166,11 @@ pub(crate) fn request_event(r: Request<'_>, classifier: &Classifier) -> EcsEvent
     };
     let classified = classifier.classify(r.method, path, query);
     let dash = |s: &str| (s != "-" && !s.is_empty()).then(|| s.to_string());
-    let (source_ip, source_domain) = if r.client.parse::<std::net::IpAddr>().is_ok() {
+    // Behind a trusted proxy the client is in X-Forwarded-For; otherwise the peer is.
+    let believed = r.forwarded.and_then(|xff| trusted.client(r.client, xff));
+    let (source_ip, source_domain) = if let Some(client) = believed {
+        (Some(client.to_string()), None)
+    } else if r.client.parse::<std::net::IpAddr>().is_ok() {
         (Some(r.client.to_string()), None)
     } else {
         (None, dash(r.client))

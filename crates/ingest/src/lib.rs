@@ -9,6 +9,7 @@
 //! - [`read`]: files, directories, globs and stdin, gzip and zstd by magic bytes, bounded lines;
 //! - [`detect`]: which format a file holds, from its first line;
 //! - [`normalize`]: one input to ECS NDJSON, time-ordered, with a report of everything skipped;
+//! - [`proxies`]: which proxies' `X-Forwarded-For` may be believed;
 //! - [`classify`]: which Confluence action a request is (the URL -> action table);
 //! - [`access_log`]: Confluence's Tomcat access log;
 //! - [`cloud_audit`]: Confluence Cloud `/wiki/rest/api/audit` records;
@@ -25,5 +26,6 @@ pub mod detect;
 pub mod ecs;
 pub mod elastic_integration;
 pub mod normalize;
+pub mod proxies;
 pub mod proxy_log;
 pub mod read;

@@ -26,6 +26,8 @@ pub struct Options {
     /// The longest line accepted, in bytes.
     pub max_line: usize,
     pub classifier: Classifier,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: crate::proxies::TrustedProxies,
     /// Stop at the first malformed record.
     pub strict: bool,
     /// How far out of order events may arrive and still be written in order (nanoseconds).
@@ -40,6 +42,7 @@ impl Default for Options {
             format: None,
             max_line: crate::read::DEFAULT_MAX_LINE,
             classifier: Classifier::default(),
+            trusted_proxies: crate::proxies::TrustedProxies::default(),
             strict: false,
             reorder_window: 5 * 60 * 1_000_000_000,
             quoted_errors: 5,
@@ -160,21 +163,19 @@ pub fn normalize(
             continue;
         };
         match format {
-            Format::AccessLog | Format::ProxyLog => {
-                match web_line(format, text, &options.classifier) {
-                    Ok(event) if event.action == Action::Noise.as_str() => {
-                        *report.skipped.entry("noise").or_default() += 1;
-                    }
-                    Ok(event) => {
-                        let ts = event.timestamp.map_or(i64::MIN, Timestamp::nanos);
-                        let mut json = Vec::with_capacity(512);
-                        event.write_json(&mut json);
-                        let json = String::from_utf8(json).expect("JSON is UTF-8");
-                        buffer.push(ts, json, out, &mut report).map_err(io_err)?;
-                    }
-                    Err(e) => malformed(&mut report, number, e.to_string())?,
+            Format::AccessLog | Format::ProxyLog => match web_line(format, text, options) {
+                Ok(event) if event.action == Action::Noise.as_str() => {
+                    *report.skipped.entry("noise").or_default() += 1;
                 }
-            }
+                Ok(event) => {
+                    let ts = event.timestamp.map_or(i64::MIN, Timestamp::nanos);
+                    let mut json = Vec::with_capacity(512);
+                    event.write_json(&mut json);
+                    let json = String::from_utf8(json).expect("JSON is UTF-8");
+                    buffer.push(ts, json, out, &mut report).map_err(io_err)?;
+                }
+                Err(e) => malformed(&mut report, number, e.to_string())?,
+            },
             Format::DcAudit | Format::CloudAudit | Format::ElasticIntegration => {
                 match parse_audit(format, text) {
                     Ok(events) => {
@@ -207,14 +208,13 @@ pub fn normalize(
 }
 
 /// The event of one web log line, Confluence's or a proxy's.
-fn web_line(
-    format: Format,
-    text: &str,
-    classifier: &Classifier,
-) -> Result<crate::ecs::EcsEvent, String> {
+fn web_line(format: Format, text: &str, options: &Options) -> Result<crate::ecs::EcsEvent, String> {
     match format {
-        Format::AccessLog => access_log::parse_line(text, classifier).map_err(|e| e.to_string()),
-        _ => proxy_log::parse_line(text, classifier).map_err(|e| e.to_string()),
+        Format::AccessLog => {
+            access_log::parse_line_with(text, &options.classifier, &options.trusted_proxies)
+                .map_err(|e| e.to_string())
+        }
+        _ => proxy_log::parse_line(text, &options.classifier).map_err(|e| e.to_string()),
     }
 }
 

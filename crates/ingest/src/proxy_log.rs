@@ -12,6 +12,7 @@ use quarry_event::Timestamp;
 use crate::access_log::{Request, parse_clf_time, request_event};
 use crate::classify::Classifier;
 use crate::ecs::EcsEvent;
+use crate::proxies::TrustedProxies;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProxyLogError {
@@ -103,6 +104,7 @@ fn parse_ncsa(line: &str, classifier: &Classifier) -> Result<EcsEvent, ProxyLogE
             user_agent: user_agent.as_deref().unwrap_or("-"),
         },
         classifier,
+        &TrustedProxies::default(),
     ))
 }
 
@@ -136,5 +138,6 @@ fn parse_squid(line: &str, classifier: &Classifier) -> Result<EcsEvent, ProxyLog
             user_agent: "-",
         },
         classifier,
+        &TrustedProxies::default(),
     ))
 }

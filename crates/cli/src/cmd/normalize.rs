@@ -40,6 +40,10 @@ pub struct Args {
     /// Lines longer than this many bytes are malformed records (never loaded whole).
     #[arg(long, default_value_t = quarry_ingest::read::DEFAULT_MAX_LINE, value_name = "BYTES")]
     max_line_bytes: usize,
+    /// A proxy (address or CIDR block, repeatable) whose `X-Forwarded-For` names the client;
+    /// from any other peer the header is recorded but not believed.
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    trusted_proxies: Vec<String>,
     /// Stop at the first malformed record (exit status 2).
     #[arg(long)]
     strict: bool,
@@ -60,7 +64,12 @@ fn parse_format(name: &str) -> Result<Format, String> {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let inputs = expand(&args.paths)?;
+    let mut trusted_proxies = quarry_ingest::proxies::TrustedProxies::new();
+    for cidr in &args.trusted_proxies {
+        trusted_proxies.add(cidr)?;
+    }
     let options = Options {
+        trusted_proxies,
         format: args.format,
         max_line: args.max_line_bytes,
         classifier: Classifier::new(args.context_path.as_deref()),
