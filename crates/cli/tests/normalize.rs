@@ -134,7 +134,7 @@ fn recognized_but_unsupported_formats_are_named_and_the_run_goes_on() {
     let d = dir("normalize-unsupported");
     std::fs::write(
         d.join("a.events.json"),
-        "{\"data\":[{\"id\":\"x\",\"type\":\"events\",\"attributes\":{}}]}\n",
+        "{\"Timestamp\":\"2024-05-01T12:00:00Z\",\"ActionType\":\"PageViewed\",\"Application\":\"Atlassian\"}\n",
     )
     .unwrap();
     std::fs::write(d.join("b.log"), LOG).unwrap();
@@ -142,7 +142,9 @@ fn recognized_but_unsupported_formats_are_named_and_the_run_goes_on() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("format org-audit is recognized, but normalizing it is not supported yet"),
+        stderr.contains(
+            "format cloudapp-events is recognized, but normalizing it is not supported yet"
+        ),
         "{stderr}"
     );
     assert!(stderr.contains("b.log: access-log"), "{stderr}");
@@ -231,4 +233,51 @@ fn forwarded_for_is_believed_only_behind_a_trusted_proxy() {
         String::from_utf8_lossy(&out.stderr)
             .contains("`10.0.0.0/33` is not an IP address or CIDR block")
     );
+}
+
+#[test]
+fn every_supported_format_normalizes_end_to_end() {
+    // One real-format record per format, each detected from its content alone.
+    let d = dir("normalize-every-format");
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ingest/tests/fixtures");
+    for (name, from) in [
+        ("1", "access-default.log"),
+        ("2", "dc-audit-file.log"),
+        ("3", "dc-audit-rest.log"),
+        ("4", "cloud-audit.log"),
+    ] {
+        std::fs::copy(fixtures.join(from), d.join(name)).unwrap();
+    }
+    let compact = |f: &str| {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(fixtures.join(f)).unwrap()).unwrap();
+        format!("{v}\n")
+    };
+    std::fs::write(d.join("5"), compact("elastic-integration-sample.json")).unwrap();
+    std::fs::write(d.join("6"), compact("org-audit-event.json")).unwrap();
+    std::fs::write(
+        d.join("7"),
+        "203.0.113.7 - alice [01/May/2024:12:00:00 +0000] \"GET /rest/api/space HTTP/1.1\" 200 5120 \"-\" \"curl/8\"\n",
+    )
+    .unwrap();
+    let out = quarry(&["normalize", d.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for (file, format, events) in [
+        ("1", "access-log", 1),
+        ("2", "dc-audit", 4),
+        ("3", "dc-audit", 3),
+        ("4", "cloud-audit", 37),
+        ("5", "elastic-integration", 1),
+        ("6", "org-audit", 1),
+        ("7", "proxy-log", 1),
+    ] {
+        let expected = format!("{}: {format}, ", d.join(file).display());
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with(&expected))
+            .unwrap_or_else(|| panic!("no summary for {file}: {stderr}"));
+        assert!(line.contains(&format!(" {events} events,")), "{line}");
+    }
 }

@@ -184,6 +184,7 @@ pub(crate) fn request_event(
         outcome: Some(if r.status < 400 { "success" } else { "failure" }),
         user_name: dash(r.user),
         user_id: None,
+        user_email: None,
         source_ip,
         source_domain,
         forwarded_ip: r.forwarded.and_then(dash),

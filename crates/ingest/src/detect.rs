@@ -54,10 +54,7 @@ impl Format {
 
     /// Whether this build can normalize the format yet.
     pub fn is_supported(self) -> bool {
-        matches!(
-            self,
-            Format::EcsNdjson | Format::AccessLog | Format::DcAudit
-        )
+        !matches!(self, Format::CloudAppEvents)
     }
 }
 
@@ -142,10 +139,19 @@ fn detect_json(t: &str) -> Format {
     {
         return Format::DcAudit;
     }
+    // One record of the DC REST API: `type` carries the i18n key.
+    if o.get("type")
+        .is_some_and(|t| t.get("actionI18nKey").is_some())
+    {
+        return Format::DcAudit;
+    }
     if (has("remoteAddress") && has("creationDate")) || (has("results") && has("_links")) {
         return Format::CloudAudit;
     }
-    if has("data") || (has("attributes") && has("type")) {
+    if has("data")
+        || o.get("attributes")
+            .is_some_and(|a| a.get("action").is_some())
+    {
         return Format::OrgAudit;
     }
     if has("ActionType") && (has("AccountObjectId") || has("Application")) {
@@ -183,6 +189,10 @@ mod tests {
             ),
             (
                 "{\"affectedObjects\":[],\"auditType\":{\"action\":\"Space import\"},\"timestamp\":{\"epochSecond\":1,\"nano\":0}}",
+                Some(Format::DcAudit),
+            ),
+            (
+                "{\"timestamp\":\"2021-11-23T00:44:36.398Z\",\"type\":{\"actionI18nKey\":\"k\",\"action\":\"a\"}}",
                 Some(Format::DcAudit),
             ),
             (

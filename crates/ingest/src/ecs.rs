@@ -21,6 +21,7 @@ pub struct EcsEvent {
     pub user_name: Option<String>,
     /// `user.id`: a stable account identifier where the source has one (Cloud account ids).
     pub user_id: Option<String>,
+    pub user_email: Option<String>,
     pub source_ip: Option<String>,
     /// The client as the source wrote it when it is not an IP address (a host name).
     pub source_domain: Option<String>,
@@ -134,6 +135,7 @@ impl EcsEvent {
             &[
                 ("name", self.user_name.as_deref()),
                 ("id", self.user_id.as_deref()),
+                ("email", self.user_email.as_deref()),
             ],
         );
         object(
@@ -242,9 +244,10 @@ impl EcsEvent {
         if let Some(d) = self.duration_ns {
             put(&mut m, &["event", "duration"], json!(d));
         }
-        let strings: [(&[&str], &Option<String>); 16] = [
+        let strings: [(&[&str], &Option<String>); 17] = [
             (&["user", "name"], &self.user_name),
             (&["user", "id"], &self.user_id),
+            (&["user", "email"], &self.user_email),
             (&["source", "ip"], &self.source_ip),
             (&["source", "domain"], &self.source_domain),
             (&["network", "forwarded_ip"], &self.forwarded_ip),

@@ -15,6 +15,7 @@
 //! - [`cloud_audit`]: Confluence Cloud `/wiki/rest/api/audit` records;
 //! - [`proxy_log`]: NCSA combined and Squid logs of a proxy in front of Confluence;
 //! - [`elastic_integration`]: documents of Elastic's `atlassian_confluence` integration;
+//! - [`org_audit`]: Atlassian organization (Guard) audit log events;
 //! - [`dc_audit`]: Data Center audit log files and `/rest/auditing/1.0/events` pages;
 //! - [`ecs`]: the normalized event and its ECS JSON form.
 
@@ -26,6 +27,7 @@ pub mod detect;
 pub mod ecs;
 pub mod elastic_integration;
 pub mod normalize;
+pub mod org_audit;
 pub mod proxies;
 pub mod proxy_log;
 pub mod read;

@@ -16,7 +16,7 @@ use crate::access_log;
 use crate::classify::{Action, Classifier};
 use crate::detect::{Format, detect};
 use crate::read::{Compression, Input, Line, Lines, ReadError, open};
-use crate::{cloud_audit, dc_audit, elastic_integration, proxy_log};
+use crate::{cloud_audit, dc_audit, elastic_integration, org_audit, proxy_log};
 
 /// How to normalize.
 #[derive(Debug, Clone)]
@@ -112,6 +112,7 @@ pub fn normalize(
         out_of_order: 0,
     };
     let mut buffer = Reorder::new(options.reorder_window);
+    let mut window_set = false;
     let malformed =
         |report: &mut Report, line: u64, reason: String| -> Result<(), NormalizeError> {
             report.malformed += 1;
@@ -152,6 +153,17 @@ pub fn normalize(
                 f
             }
         };
+        if !window_set {
+            // Audit APIs page newest-first and audit files are small: order them whole. Web
+            // logs are nearly ordered and large: a bounded window suffices.
+            if !matches!(
+                format,
+                Format::AccessLog | Format::ProxyLog | Format::EcsNdjson
+            ) {
+                buffer.window = i64::MAX;
+            }
+            window_set = true;
+        }
         if !format.is_supported() {
             return Err(NormalizeError::Unsupported {
                 input: name.clone(),
@@ -176,20 +188,21 @@ pub fn normalize(
                 }
                 Err(e) => malformed(&mut report, number, e.to_string())?,
             },
-            Format::DcAudit | Format::CloudAudit | Format::ElasticIntegration => {
-                match parse_audit(format, text) {
-                    Ok(events) => {
-                        for event in events {
-                            let ts = event.timestamp.map_or(i64::MIN, Timestamp::nanos);
-                            let mut json = Vec::with_capacity(512);
-                            event.write_json(&mut json);
-                            let json = String::from_utf8(json).expect("JSON is UTF-8");
-                            buffer.push(ts, json, out, &mut report).map_err(io_err)?;
-                        }
+            Format::DcAudit
+            | Format::CloudAudit
+            | Format::ElasticIntegration
+            | Format::OrgAudit => match parse_audit(format, text) {
+                Ok(events) => {
+                    for event in events {
+                        let ts = event.timestamp.map_or(i64::MIN, Timestamp::nanos);
+                        let mut json = Vec::with_capacity(512);
+                        event.write_json(&mut json);
+                        let json = String::from_utf8(json).expect("JSON is UTF-8");
+                        buffer.push(ts, json, out, &mut report).map_err(io_err)?;
                     }
-                    Err(e) => malformed(&mut report, number, e.to_string())?,
                 }
-            }
+                Err(e) => malformed(&mut report, number, e.to_string())?,
+            },
             Format::EcsNdjson => match ecs_documents(text) {
                 Ok(documents) => {
                     for (ts, document) in documents {
@@ -225,6 +238,7 @@ fn parse_audit(format: Format, text: &str) -> Result<Vec<crate::ecs::EcsEvent>, 
         Format::ElasticIntegration => {
             elastic_integration::parse_line(text).map_err(|e| e.to_string())
         }
+        Format::OrgAudit => org_audit::parse_line(text).map_err(|e| e.to_string()),
         _ => cloud_audit::parse_line(text).map_err(|e| e.to_string()),
     }
 }

@@ -25,8 +25,8 @@ Examples:
   quarry normalize 'logs/conf_access_log.2024-05-*.log.gz' > events.ndjson
   quarry normalize --format access-log --context-path /confluence access.log
 
-Formats: ecs-ndjson, access-log, proxy-log, dc-audit, cloud-audit, elastic-integration
-(supported); org-audit, cloudapp-events (recognized, not normalized yet).")]
+Formats: ecs-ndjson, access-log, proxy-log, dc-audit, cloud-audit, org-audit,
+elastic-integration (supported); cloudapp-events (recognized, not normalized yet).")]
 pub struct Args {
     /// Files, directories (read recursively), glob patterns, or `-` for standard input.
     #[arg(value_name = "PATH")]
