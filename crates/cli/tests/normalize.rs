@@ -130,21 +130,23 @@ fn an_overlong_line_is_one_malformed_record() {
 }
 
 #[test]
-fn recognized_but_unsupported_formats_are_named_and_the_run_goes_on() {
-    let d = dir("normalize-unsupported");
+fn a_csv_export_of_cloudapp_events_says_how_to_export_instead() {
+    let d = dir("normalize-csv");
     std::fs::write(
-        d.join("a.events.json"),
-        "{\"Timestamp\":\"2024-05-01T12:00:00Z\",\"ActionType\":\"PageViewed\",\"Application\":\"Atlassian\"}\n",
+        d.join("a.csv"),
+        "Timestamp,ActionType,Application\n2024-05-01T12:00:00Z,PageViewed,Atlassian\n",
     )
     .unwrap();
     std::fs::write(d.join("b.log"), LOG).unwrap();
     let out = quarry(&["normalize", d.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains(
-            "format cloudapp-events is recognized, but normalizing it is not supported yet"
-        ),
+        stderr.contains("a.csv: cloudapp-events, 2 records, 0 events, 0 skipped, 2 malformed"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("a.csv:1: CSV exports are not read yet; export the rows as JSON"),
         "{stderr}"
     );
     assert!(stderr.contains("b.log: access-log"), "{stderr}");
@@ -261,6 +263,11 @@ fn every_supported_format_normalizes_end_to_end() {
         "203.0.113.7 - alice [01/May/2024:12:00:00 +0000] \"GET /rest/api/space HTTP/1.1\" 200 5120 \"-\" \"curl/8\"\n",
     )
     .unwrap();
+    std::fs::write(
+        d.join("8"),
+        "[{\"Timestamp\":\"2024-05-01T12:00:00Z\",\"ActionType\":\"PageViewed\",\"Application\":\"Atlassian\",\"AccountDisplayName\":\"Mallory\",\"IPAddress\":\"203.0.113.7\"},{\"Timestamp\":\"2024-05-01T12:00:01Z\",\"ActionType\":\"FileDownloaded\",\"Application\":\"Microsoft SharePoint Online\"}]\n",
+    )
+    .unwrap();
     let out = quarry(&["normalize", d.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
@@ -272,6 +279,7 @@ fn every_supported_format_normalizes_end_to_end() {
         ("5", "elastic-integration", 1),
         ("6", "org-audit", 1),
         ("7", "proxy-log", 1),
+        ("8", "cloudapp-events", 1),
     ] {
         let expected = format!("{}: {format}, ", d.join(file).display());
         let line = stderr

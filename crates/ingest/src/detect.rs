@@ -51,11 +51,6 @@ impl Format {
     pub fn from_name(name: &str) -> Option<Format> {
         Format::ALL.into_iter().find(|f| f.name() == name)
     }
-
-    /// Whether this build can normalize the format yet.
-    pub fn is_supported(self) -> bool {
-        !matches!(self, Format::CloudAppEvents)
-    }
 }
 
 impl fmt::Display for Format {

@@ -16,12 +16,14 @@
 //! - [`proxy_log`]: NCSA combined and Squid logs of a proxy in front of Confluence;
 //! - [`elastic_integration`]: documents of Elastic's `atlassian_confluence` integration;
 //! - [`org_audit`]: Atlassian organization (Guard) audit log events;
+//! - [`cloudapp_events`]: Microsoft Defender `CloudAppEvents` rows for Atlassian;
 //! - [`dc_audit`]: Data Center audit log files and `/rest/auditing/1.0/events` pages;
 //! - [`ecs`]: the normalized event and its ECS JSON form.
 
 pub mod access_log;
 pub mod classify;
 pub mod cloud_audit;
+pub mod cloudapp_events;
 pub mod dc_audit;
 pub mod detect;
 pub mod ecs;

@@ -16,7 +16,7 @@ use crate::access_log;
 use crate::classify::{Action, Classifier};
 use crate::detect::{Format, detect};
 use crate::read::{Compression, Input, Line, Lines, ReadError, open};
-use crate::{cloud_audit, dc_audit, elastic_integration, org_audit, proxy_log};
+use crate::{cloud_audit, cloudapp_events, dc_audit, elastic_integration, org_audit, proxy_log};
 
 /// How to normalize.
 #[derive(Debug, Clone)]
@@ -80,8 +80,6 @@ pub enum NormalizeError {
     },
     #[error("{0}: cannot tell the format from the first line; name it with --format")]
     UnknownFormat(String),
-    #[error("{input}: format {format} is recognized, but normalizing it is not supported yet")]
-    Unsupported { input: String, format: Format },
     /// `--strict`: the first malformed record.
     #[error("{0}")]
     Malformed(String),
@@ -164,12 +162,6 @@ pub fn normalize(
             }
             window_set = true;
         }
-        if !format.is_supported() {
-            return Err(NormalizeError::Unsupported {
-                input: name.clone(),
-                format,
-            });
-        }
         let Ok(text) = std::str::from_utf8(text) else {
             malformed(&mut report, number, "not UTF-8 text".to_string())?;
             continue;
@@ -191,7 +183,8 @@ pub fn normalize(
             Format::DcAudit
             | Format::CloudAudit
             | Format::ElasticIntegration
-            | Format::OrgAudit => match parse_audit(format, text) {
+            | Format::OrgAudit
+            | Format::CloudAppEvents => match parse_audit(format, text) {
                 Ok(events) => {
                     for event in events {
                         let ts = event.timestamp.map_or(i64::MIN, Timestamp::nanos);
@@ -213,7 +206,6 @@ pub fn normalize(
                 }
                 Err(reason) => malformed(&mut report, number, reason)?,
             },
-            _ => unreachable!("unsupported formats returned above"),
         }
     }
     buffer.flush(out, &mut report).map_err(io_err)?;
@@ -239,6 +231,7 @@ fn parse_audit(format: Format, text: &str) -> Result<Vec<crate::ecs::EcsEvent>, 
             elastic_integration::parse_line(text).map_err(|e| e.to_string())
         }
         Format::OrgAudit => org_audit::parse_line(text).map_err(|e| e.to_string()),
+        Format::CloudAppEvents => cloudapp_events::parse_line(text).map_err(|e| e.to_string()),
         _ => cloud_audit::parse_line(text).map_err(|e| e.to_string()),
     }
 }
