@@ -288,4 +288,9 @@ fn every_supported_format_normalizes_end_to_end() {
             .unwrap_or_else(|| panic!("no summary for {file}: {stderr}"));
         assert!(line.contains(&format!(" {events} events,")), "{line}");
     }
+    let cloudapp = format!(
+        "{}: cloudapp-events, 1 records, 1 events, 1 skipped (other application 1)",
+        d.join("8").display()
+    );
+    assert!(stderr.contains(&cloudapp), "{stderr}");
 }

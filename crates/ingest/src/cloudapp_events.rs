@@ -27,6 +27,11 @@ pub enum CloudAppError {
 
 /// The Confluence events of one line (rows of other applications yield none).
 pub fn parse_line(line: &str) -> Result<Vec<EcsEvent>, CloudAppError> {
+    parse_line_counted(line).map(|(events, _)| events)
+}
+
+/// The Confluence events of one line, and how many rows of other applications it skipped.
+pub fn parse_line_counted(line: &str) -> Result<(Vec<EcsEvent>, u64), CloudAppError> {
     if !line.trim_start().starts_with(['{', '[']) {
         return Err(CloudAppError::Csv);
     }
@@ -37,12 +42,14 @@ pub fn parse_line(line: &str) -> Result<Vec<EcsEvent>, CloudAppError> {
         row => vec![row],
     };
     let mut events = Vec::new();
+    let mut skipped = 0;
     for row in rows {
-        if let Some(event) = parse_row(row)? {
-            events.push(event);
+        match parse_row(row)? {
+            Some(event) => events.push(event),
+            None => skipped += 1,
         }
     }
-    Ok(events)
+    Ok((events, skipped))
 }
 
 fn text<'a>(row: &'a Json, key: &str) -> Option<&'a str> {

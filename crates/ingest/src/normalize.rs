@@ -59,7 +59,8 @@ pub struct Report {
     /// Non-empty lines read.
     pub records: u64,
     pub emitted: u64,
-    /// Records deliberately not emitted, by reason (`noise`: static resources and polling).
+    /// Records deliberately not emitted, by reason (`noise`: static resources and polling;
+    /// `other application`: CloudAppEvents rows that are not Confluence activity).
     pub skipped: BTreeMap<&'static str, u64>,
     pub malformed: u64,
     /// The first malformed records, as `input:line: reason`.
@@ -171,27 +172,33 @@ pub fn normalize(
                 Ok(event) if event.action == Action::Noise.as_str() => {
                     *report.skipped.entry("noise").or_default() += 1;
                 }
-                Ok(event) => {
-                    let ts = event.timestamp.map_or(i64::MIN, Timestamp::nanos);
-                    let mut json = Vec::with_capacity(512);
-                    event.write_json(&mut json);
-                    let json = String::from_utf8(json).expect("JSON is UTF-8");
-                    buffer.push(ts, json, out, &mut report).map_err(io_err)?;
+                Ok(event) => buffer
+                    .push_event(&event, out, &mut report)
+                    .map_err(io_err)?,
+                Err(e) => malformed(&mut report, number, e.to_string())?,
+            },
+            Format::CloudAppEvents => match cloudapp_events::parse_line_counted(text) {
+                Ok((events, skipped)) => {
+                    if skipped > 0 {
+                        *report.skipped.entry("other application").or_default() += skipped;
+                    }
+                    for event in events {
+                        buffer
+                            .push_event(&event, out, &mut report)
+                            .map_err(io_err)?;
+                    }
                 }
                 Err(e) => malformed(&mut report, number, e.to_string())?,
             },
             Format::DcAudit
             | Format::CloudAudit
             | Format::ElasticIntegration
-            | Format::OrgAudit
-            | Format::CloudAppEvents => match parse_audit(format, text) {
+            | Format::OrgAudit => match parse_audit(format, text) {
                 Ok(events) => {
                     for event in events {
-                        let ts = event.timestamp.map_or(i64::MIN, Timestamp::nanos);
-                        let mut json = Vec::with_capacity(512);
-                        event.write_json(&mut json);
-                        let json = String::from_utf8(json).expect("JSON is UTF-8");
-                        buffer.push(ts, json, out, &mut report).map_err(io_err)?;
+                        buffer
+                            .push_event(&event, out, &mut report)
+                            .map_err(io_err)?;
                     }
                 }
                 Err(e) => malformed(&mut report, number, e.to_string())?,
@@ -231,7 +238,6 @@ fn parse_audit(format: Format, text: &str) -> Result<Vec<crate::ecs::EcsEvent>, 
             elastic_integration::parse_line(text).map_err(|e| e.to_string())
         }
         Format::OrgAudit => org_audit::parse_line(text).map_err(|e| e.to_string()),
-        Format::CloudAppEvents => cloudapp_events::parse_line(text).map_err(|e| e.to_string()),
         _ => cloud_audit::parse_line(text).map_err(|e| e.to_string()),
     }
 }
@@ -329,6 +335,20 @@ impl Reorder {
             self.write_one(out, report)?;
         }
         Ok(())
+    }
+
+    /// Buffers a normalized event as its JSON line.
+    fn push_event(
+        &mut self,
+        event: &crate::ecs::EcsEvent,
+        out: &mut dyn Write,
+        report: &mut Report,
+    ) -> io::Result<()> {
+        let ts = event.timestamp.map_or(i64::MIN, Timestamp::nanos);
+        let mut json = Vec::with_capacity(512);
+        event.write_json(&mut json);
+        let json = String::from_utf8(json).expect("JSON is UTF-8");
+        self.push(ts, json, out, report)
     }
 
     fn write_one(&mut self, out: &mut dyn Write, report: &mut Report) -> io::Result<()> {
