@@ -294,3 +294,38 @@ fn every_supported_format_normalizes_end_to_end() {
     );
     assert!(stderr.contains(&cloudapp), "{stderr}");
 }
+
+#[test]
+fn access_logs_with_another_valve_pattern() {
+    let d = dir("normalize-pattern");
+    let f = d.join("access.log");
+    std::fs::write(
+        &f,
+        "10.0.0.7 [01/May/2024:12:00:00 +0000] GET /rest/api/space 200 12 curl/8.5.0\n",
+    )
+    .unwrap();
+    let out = quarry(&[
+        "normalize",
+        "--format",
+        "access-log",
+        "--access-log-pattern",
+        "%a %t %m %U%q %s %D %{User-Agent}i",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["event"]["action"], "space_viewed");
+    let out = quarry(&[
+        "normalize",
+        "--access-log-pattern",
+        "%h %Z",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown pattern code `%Z`"));
+}

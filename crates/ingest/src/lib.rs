@@ -11,6 +11,7 @@
 //! - [`normalize`]: one input to ECS NDJSON, time-ordered, with a report of everything skipped;
 //! - [`proxies`]: which proxies' `X-Forwarded-For` may be believed;
 //! - [`classify`]: which Confluence action a request is (the URL -> action table);
+//! - [`access_pattern`]: access logs written with any Tomcat valve pattern;
 //! - [`access_log`]: Confluence's Tomcat access log;
 //! - [`cloud_audit`]: Confluence Cloud `/wiki/rest/api/audit` records;
 //! - [`proxy_log`]: NCSA combined and Squid logs of a proxy in front of Confluence;
@@ -21,6 +22,7 @@
 //! - [`ecs`]: the normalized event and its ECS JSON form.
 
 pub mod access_log;
+pub mod access_pattern;
 pub mod classify;
 pub mod cloud_audit;
 pub mod cloudapp_events;

@@ -26,6 +26,8 @@ pub struct Options {
     /// The longest line accepted, in bytes.
     pub max_line: usize,
     pub classifier: Classifier,
+    /// The valve pattern of access logs written with a non-default pattern.
+    pub access_pattern: Option<crate::access_pattern::AccessPattern>,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: crate::proxies::TrustedProxies,
     /// Stop at the first malformed record.
@@ -42,6 +44,7 @@ impl Default for Options {
             format: None,
             max_line: crate::read::DEFAULT_MAX_LINE,
             classifier: Classifier::default(),
+            access_pattern: None,
             trusted_proxies: crate::proxies::TrustedProxies::default(),
             strict: false,
             reorder_window: 5 * 60 * 1_000_000_000,
@@ -222,10 +225,15 @@ pub fn normalize(
 /// The event of one web log line, Confluence's or a proxy's.
 fn web_line(format: Format, text: &str, options: &Options) -> Result<crate::ecs::EcsEvent, String> {
     match format {
-        Format::AccessLog => {
-            access_log::parse_line_with(text, &options.classifier, &options.trusted_proxies)
-                .map_err(|e| e.to_string())
-        }
+        Format::AccessLog => match &options.access_pattern {
+            Some(pattern) => pattern
+                .parse_line(text, &options.classifier, &options.trusted_proxies)
+                .map_err(|e| e.to_string()),
+            None => {
+                access_log::parse_line_with(text, &options.classifier, &options.trusted_proxies)
+                    .map_err(|e| e.to_string())
+            }
+        },
         _ => proxy_log::parse_line(text, &options.classifier).map_err(|e| e.to_string()),
     }
 }

@@ -40,6 +40,11 @@ pub struct Args {
     /// Lines longer than this many bytes are malformed records (never loaded whole).
     #[arg(long, default_value_t = quarry_ingest::read::DEFAULT_MAX_LINE, value_name = "BYTES")]
     max_line_bytes: usize,
+    /// The Tomcat `AccessLogValve` pattern of access logs not written with Confluence's default
+    /// (`%t %{X-AUSERNAME}o %I %h %r %s %Dms %b %{Referer}i %{User-Agent}i`); also `common` or
+    /// `combined`. Such logs are read as `access-log` (name it with --format if detection fails).
+    #[arg(long, value_name = "PATTERN")]
+    access_log_pattern: Option<String>,
     /// A proxy (address or CIDR block, repeatable) whose `X-Forwarded-For` names the client;
     /// from any other peer the header is recorded but not believed.
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
@@ -68,7 +73,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for cidr in &args.trusted_proxies {
         trusted_proxies.add(cidr)?;
     }
+    let access_pattern = match &args.access_log_pattern {
+        Some(p) => Some(
+            quarry_ingest::access_pattern::AccessPattern::parse(p)
+                .with_context(|| format!("--access-log-pattern `{p}`"))?,
+        ),
+        None => None,
+    };
     let options = Options {
+        access_pattern,
         trusted_proxies,
         format: args.format,
         max_line: args.max_line_bytes,
