@@ -120,7 +120,9 @@ impl AccessPattern {
         if !has(&Field::Time) {
             return Err(PatternError::NoTime);
         }
-        if !has(&Field::RequestLine) && !(has(&Field::Method) && has(&Field::UrlPath)) {
+        let names_request =
+            has(&Field::RequestLine) || (has(&Field::Method) && has(&Field::UrlPath));
+        if !names_request {
             return Err(PatternError::NoRequest);
         }
         Ok(AccessPattern { parts })
