@@ -130,26 +130,24 @@ fn an_overlong_line_is_one_malformed_record() {
 }
 
 #[test]
-fn a_csv_export_of_cloudapp_events_says_how_to_export_instead() {
+fn a_csv_export_of_cloudapp_events_with_quoted_multiline_fields() {
     let d = dir("normalize-csv");
-    std::fs::write(
-        d.join("a.csv"),
-        "Timestamp,ActionType,Application\n2024-05-01T12:00:00Z,PageViewed,Atlassian\n",
-    )
-    .unwrap();
-    std::fs::write(d.join("b.log"), LOG).unwrap();
+    let csv = "Timestamp,ActionType,Application,AccountDisplayName,IPAddress,RawEventData\n\
+2024-05-01T12:00:00Z,PageViewed,Atlassian,Mallory,203.0.113.7,\"{\"\"a\"\": 1,\n \"\"b\"\": 2}\"\n\
+2024-05-01T12:00:01Z,FileDownloaded,Microsoft SharePoint Online,Bob,198.51.100.2,{}\n\
+2024-05-01T12:00:02Z,,Atlassian,Mallory,203.0.113.7,{}\n";
+    std::fs::write(d.join("a.csv"), csv).unwrap();
     let out = quarry(&["normalize", d.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("a.csv: cloudapp-events, 2 records, 0 events, 0 skipped, 2 malformed"),
+        stderr.contains("a.csv: cloudapp-events, 3 records, 1 events, 1 skipped (other application 1), 1 malformed"),
         "{stderr}"
     );
-    assert!(
-        stderr.contains("a.csv:1: CSV exports are not read yet; export the rows as JSON"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("b.log: access-log"), "{stderr}");
+    assert!(stderr.contains("a.csv:5: no `ActionType`"), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["event"]["action"], "page_viewed");
+    assert_eq!(doc["user"]["name"], "Mallory");
 }
 
 #[test]

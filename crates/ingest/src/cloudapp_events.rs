@@ -1,4 +1,5 @@
-//! Microsoft Defender `CloudAppEvents` rows for Atlassian (JSON: one row per line, or an array).
+//! Microsoft Defender `CloudAppEvents` rows for Atlassian: JSON (one row per line, or an array)
+//! here; CSV exports are read whole by `normalize`, row by row through [`parse_row`].
 //!
 //! Defender for Cloud Apps reads Atlassian activity from the organization audit log, and the
 //! `ActionType` names it uses for Confluence are not published (the names in circulation, such
@@ -15,8 +16,6 @@ use crate::ecs::EcsEvent;
 pub enum CloudAppError {
     #[error("not JSON: {0}")]
     NotJson(String),
-    #[error("CSV exports are not read yet; export the rows as JSON")]
-    Csv,
     #[error("expected a row object")]
     NotARow,
     #[error("no `ActionType`")]
@@ -32,9 +31,6 @@ pub fn parse_line(line: &str) -> Result<Vec<EcsEvent>, CloudAppError> {
 
 /// The Confluence events of one line, and how many rows of other applications it skipped.
 pub fn parse_line_counted(line: &str) -> Result<(Vec<EcsEvent>, u64), CloudAppError> {
-    if !line.trim_start().starts_with(['{', '[']) {
-        return Err(CloudAppError::Csv);
-    }
     let json: Json =
         serde_json::from_str(line).map_err(|e| CloudAppError::NotJson(e.to_string()))?;
     let rows: Vec<&Json> = match &json {

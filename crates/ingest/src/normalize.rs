@@ -127,6 +127,8 @@ pub fn normalize(
             }
             Ok(())
         };
+    // A CSV export (CloudAppEvents) is handed to a CSV reader whole: quoted fields span lines.
+    let mut csv_header: Option<Vec<u8>> = None;
     while let Some((number, line)) = lines.next_line().map_err(io_err)? {
         let text = match line {
             Line::TooLong(n) => {
@@ -165,6 +167,14 @@ pub fn normalize(
                 buffer.window = i64::MAX;
             }
             window_set = true;
+        }
+        if format == Format::CloudAppEvents
+            && !text.trim_ascii_start().starts_with(b"{")
+            && !text.trim_ascii_start().starts_with(b"[")
+        {
+            report.records -= 1; // the header is not a record
+            csv_header = Some(text.to_vec());
+            break;
         }
         let Ok(text) = std::str::from_utf8(text) else {
             malformed(&mut report, number, "not UTF-8 text".to_string())?;
@@ -218,8 +228,69 @@ pub fn normalize(
             },
         }
     }
+    if let Some(header) = csv_header {
+        normalize_csv(
+            header,
+            lines.into_inner(),
+            &mut buffer,
+            out,
+            &mut report,
+            &malformed,
+        )?;
+    }
     buffer.flush(out, &mut report).map_err(io_err)?;
     Ok(report)
+}
+
+/// CloudAppEvents rows from a CSV export, the header line already read.
+fn normalize_csv(
+    header: Vec<u8>,
+    rest: impl io::BufRead,
+    buffer: &mut Reorder,
+    out: &mut dyn Write,
+    report: &mut Report,
+    malformed: &dyn Fn(&mut Report, u64, String) -> Result<(), NormalizeError>,
+) -> Result<(), NormalizeError> {
+    let mut head = header;
+    head.push(b'\n');
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(io::Read::chain(io::Cursor::new(head), rest));
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => return malformed(report, 1, format!("CSV header: {e}")),
+    };
+    for record in reader.records() {
+        report.records += 1;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                malformed(report, line, format!("CSV: {e}"))?;
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        let row: serde_json::Map<String, serde_json::Value> = headers
+            .iter()
+            .zip(record.iter())
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
+            .collect();
+        match cloudapp_events::parse_row(&serde_json::Value::Object(row)) {
+            Ok(Some(event)) => {
+                buffer
+                    .push_event(&event, out, report)
+                    .map_err(|source| NormalizeError::Io {
+                        input: report.input.clone(),
+                        source,
+                    })?
+            }
+            Ok(None) => *report.skipped.entry("other application").or_default() += 1,
+            Err(e) => malformed(report, line, e.to_string())?,
+        }
+    }
+    Ok(())
 }
 
 /// The event of one web log line, Confluence's or a proxy's.

@@ -187,6 +187,11 @@ impl<R: BufRead> Lines<R> {
         }
     }
 
+    /// The reader, positioned after the last line returned.
+    pub fn into_inner(self) -> R {
+        self.reader
+    }
+
     /// The next line with its number (1-based), `None` at the end of the input.
     pub fn next_line(&mut self) -> io::Result<Option<(u64, Line<'_>)>> {
         self.buf.clear();

@@ -26,7 +26,7 @@ Examples:
   quarry normalize --format access-log --context-path /confluence access.log
 
 Formats: ecs-ndjson, access-log, proxy-log, dc-audit, cloud-audit, org-audit,
-elastic-integration, cloudapp-events (JSON rows).")]
+elastic-integration, cloudapp-events (JSON or CSV).")]
 pub struct Args {
     /// Files, directories (read recursively), glob patterns, or `-` for standard input.
     #[arg(value_name = "PATH")]
