@@ -12,6 +12,7 @@ use quarry_event::Timestamp;
 use serde_json::{Map, Value as Json};
 
 use crate::ecs::EcsEvent;
+use crate::records::{records, text};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CloudAuditError {
@@ -36,25 +37,10 @@ pub const CONTENT_SUMMARIES: &[(&str, &str)] = &[
 pub fn parse_line(line: &str) -> Result<Vec<EcsEvent>, CloudAuditError> {
     let json: Json =
         serde_json::from_str(line).map_err(|e| CloudAuditError::NotJson(e.to_string()))?;
-    let object = json.as_object().ok_or(CloudAuditError::NotAnObject)?;
-    if let Some(results) = object.get("results").and_then(Json::as_array) {
-        return results
-            .iter()
-            .map(|r| {
-                r.as_object()
-                    .ok_or(CloudAuditError::NotAnObject)
-                    .and_then(parse_record)
-            })
-            .collect();
-    }
-    parse_record(object).map(|e| vec![e])
-}
-
-fn text<'a>(object: &'a Map<String, Json>, key: &str) -> Option<&'a str> {
-    object
-        .get(key)
-        .and_then(Json::as_str)
-        .filter(|s| !s.is_empty())
+    records(&json, "results")
+        .into_iter()
+        .map(|r| r.ok_or(CloudAuditError::NotAnObject).and_then(parse_record))
+        .collect()
 }
 
 /// Quarry's action for a Cloud summary: `space_exported`, or a descriptive one

@@ -13,6 +13,7 @@ use quarry_event::Timestamp;
 use serde_json::{Map, Value as Json};
 
 use crate::ecs::EcsEvent;
+use crate::records::{records, text};
 
 /// Why a record is not a DC audit record.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,25 +64,10 @@ pub const QUERY_ATTRIBUTE: &str = "audit.logging.extra.attribute.query";
 pub fn parse_line(line: &str) -> Result<Vec<EcsEvent>, DcAuditError> {
     let json: Json =
         serde_json::from_str(line).map_err(|e| DcAuditError::NotJson(e.to_string()))?;
-    let object = json.as_object().ok_or(DcAuditError::NotAnObject)?;
-    if let Some(entities) = object.get("entities").and_then(Json::as_array) {
-        return entities
-            .iter()
-            .map(|e| {
-                e.as_object()
-                    .ok_or(DcAuditError::NotAnObject)
-                    .and_then(parse_record)
-            })
-            .collect();
-    }
-    parse_record(object).map(|e| vec![e])
-}
-
-fn text<'a>(object: &'a Map<String, Json>, key: &str) -> Option<&'a str> {
-    object
-        .get(key)
-        .and_then(Json::as_str)
-        .filter(|s| !s.is_empty())
+    records(&json, "entities")
+        .into_iter()
+        .map(|r| r.ok_or(DcAuditError::NotAnObject).and_then(parse_record))
+        .collect()
 }
 
 /// One audit record, in the file's or the REST API's shape.

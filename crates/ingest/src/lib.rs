@@ -35,3 +35,4 @@ pub mod org_audit;
 pub mod proxies;
 pub mod proxy_log;
 pub mod read;
+mod records;
