@@ -130,7 +130,9 @@ pub fn parse_record(record: &Map<String, Json>) -> Result<EcsEvent, DcAuditError
     }
     let is_search = action == "search_performed";
     let (category, kind_type) = match action.as_str() {
-        "user_login" | "user_logout" => ("authentication", "start"),
+        "user_login" => ("authentication", "start"),
+        // ECS: a session ending is `end`, as Elastic's own pipeline types logouts.
+        "user_logout" => ("authentication", "end"),
         "search_performed"
         | "attachment_downloaded"
         | "space_exported"

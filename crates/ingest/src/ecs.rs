@@ -7,6 +7,37 @@ use serde_json::{Map, Value as Json, json};
 /// The `event.dataset` of every normalized event.
 pub const DATASET: &str = "atlassian.confluence";
 
+/// Every field a normalized event can carry, dotted: the ECS shape rules are validated against
+/// (a rule reading any other field must write it `?field`).
+pub const FIELDS: &[&str] = &[
+    "@timestamp",
+    "event.dataset",
+    "event.action",
+    "event.category",
+    "event.type",
+    "event.outcome",
+    "event.duration",
+    "user.name",
+    "user.id",
+    "user.email",
+    "source.ip",
+    "source.domain",
+    "network.forwarded_ip",
+    "http.request.method",
+    "http.version",
+    "http.request.referrer",
+    "http.response.status_code",
+    "http.response.bytes",
+    "url.original",
+    "url.path",
+    "url.query",
+    "user_agent.original",
+    "message",
+    "confluence.space.key",
+    "confluence.content.id",
+    "confluence.content.title",
+];
+
 /// One normalized Confluence event. Fields a source does not record stay `None` and are left
 /// out of the JSON, so rules see them as null.
 #[derive(Debug, Clone, PartialEq, Default)]

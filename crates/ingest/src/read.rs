@@ -44,8 +44,9 @@ pub enum ReadError {
 }
 
 /// Expands command-line paths into inputs: `-` is standard input, a directory contributes
-/// every file below it (sorted, hidden files skipped), and a path that does not exist is tried
-/// as a glob pattern. No path at all means standard input.
+/// every file below it (sorted; hidden files and documentation beside the logs, `*.md`,
+/// `README*` and `LICENSE*`, skipped), and a path that does not exist is tried as a glob
+/// pattern. No path at all means standard input. A file named explicitly is always an input.
 pub fn expand(paths: &[PathBuf]) -> Result<Vec<Input>, ReadError> {
     if paths.is_empty() {
         return Ok(vec![Input::Stdin]);
@@ -78,6 +79,15 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<Input>, ReadError> {
     Ok(out)
 }
 
+/// Names a directory walk passes over: hidden files and the documentation kept beside logs.
+fn is_hidden_or_doc(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    name.starts_with('.')
+        || upper.ends_with(".MD")
+        || upper.starts_with("README")
+        || upper.starts_with("LICENSE")
+}
+
 fn walk(dir: &Path, out: &mut Vec<Input>) -> Result<(), ReadError> {
     let io_err = |source| ReadError::Io {
         path: dir.display().to_string(),
@@ -88,7 +98,7 @@ fn walk(dir: &Path, out: &mut Vec<Input>) -> Result<(), ReadError> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             !p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                .is_some_and(|n| is_hidden_or_doc(&n.to_string_lossy()))
         })
         .collect();
     entries.sort();
@@ -307,7 +317,15 @@ mod tests {
     fn directories_expand_recursively_and_sorted_and_globs_match() {
         let dir = std::env::temp_dir().join(format!("quarry-expand-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("sub")).unwrap();
-        for f in ["b.log", "a.log", "sub/c.log", ".hidden"] {
+        for f in [
+            "b.log",
+            "a.log",
+            "sub/c.log",
+            ".hidden",
+            "README.md",
+            "sub/LICENSE",
+            "notes.MD",
+        ] {
             std::fs::write(dir.join(f), "x").unwrap();
         }
         let names = |inputs: Vec<Input>| -> Vec<String> {
@@ -331,6 +349,11 @@ mod tests {
             expand(&[dir.join("nope*.txt")]),
             Err(ReadError::NotFound(_))
         ));
+        // Documentation named explicitly is an input all the same.
+        assert_eq!(
+            names(expand(&[dir.join("README.md")]).unwrap()),
+            ["README.md"]
+        );
         assert_eq!(expand(&[]).unwrap(), [Input::Stdin]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
