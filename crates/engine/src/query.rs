@@ -450,6 +450,21 @@ impl<E: Event> Runner<E> {
         }
     }
 
+    /// Takes the results found so far: for consumers that act on results while the input
+    /// streams (alerting). Results are final when found only for queries without pipes and
+    /// without missing-event stages; for others this takes nothing and [`Runner::finish`]
+    /// returns everything.
+    pub fn take_found(&mut self) -> Vec<Hit<E>> {
+        let deferred = matches!(&self.query.body, Body::Sequence(spec) if spec.missing.is_some());
+        if deferred || !self.query.pipes.is_empty() {
+            return Vec::new();
+        }
+        match &mut self.collected {
+            Collected::All(v) => std::mem::take(v),
+            _ => Vec::new(),
+        }
+    }
+
     pub fn stats(&self) -> RunStats {
         let mut sequence = self.matcher.as_ref().map(|m| m.stats()).unwrap_or_default();
         let sample_dropped = self

@@ -143,6 +143,11 @@ impl Document {
         }
     }
 
+    /// Gives the event its position in a stream merged from several inputs.
+    pub fn set_position(&mut self, position: u64) {
+        self.position = position;
+    }
+
     /// The original JSON document (null for events built with [`Document::from_values`]).
     pub fn source(&self) -> &Json {
         &self.source

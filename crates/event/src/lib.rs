@@ -47,3 +47,16 @@ impl<E: Event + ?Sized> Event for &E {
         (**self).position()
     }
 }
+
+/// Events shared between several consumers (one per rule, say) are read through their `Arc`.
+impl<E: Event + ?Sized> Event for std::sync::Arc<E> {
+    fn field(&self, id: FieldId) -> ValueRef<'_> {
+        (**self).field(id)
+    }
+    fn timestamp(&self) -> Timestamp {
+        (**self).timestamp()
+    }
+    fn position(&self) -> u64 {
+        (**self).position()
+    }
+}
