@@ -1,0 +1,436 @@
+//! Alerts: what a person triages, built from one or more matches of one rule and one group.
+//!
+//! A match is the engine's raw truth (with `runs=40`, a burst of M events gives M-39 of them);
+//! an alert folds the matches of one rule and one group key that fall in the suppression
+//! window, as Kibana's alert suppression does: the window opens at the first match and lasts
+//! the rule's `[rule.alert_suppression] duration` (by default the sequence's maxspan, or the
+//! threshold rule's lookback). It counts distinct events and matches, keeps the first events
+//! as evidence (saying how many it left out), and explains itself in one sentence.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use quarry_event::{Document, Event, Timestamp};
+use serde_json::{Map, Value as Json, json};
+
+use crate::rule::{Rule, Severity};
+
+/// One alert.
+#[derive(Debug, Clone)]
+pub struct Alert {
+    /// Index of the rule in the hunt's rule list.
+    pub rule: usize,
+    pub rule_id: String,
+    pub rule_name: String,
+    pub rule_type: String,
+    pub severity: Severity,
+    pub risk_score: u8,
+    /// The rule's severity when tuning lowered it.
+    pub original_severity: Option<Severity>,
+    /// When the first match completed (when Kibana would have raised the alert).
+    pub timestamp: Timestamp,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    /// Distinct events over all folded matches.
+    pub event_count: u64,
+    pub match_count: u64,
+    /// The group key: (field, value) in the rule's group order.
+    pub group: Vec<(String, Option<String>)>,
+    pub user: Option<String>,
+    pub source_ip: Option<String>,
+    /// Distinct events by `event.action`.
+    pub actions: BTreeMap<String, u64>,
+    /// Distinct search texts, in order of first appearance (at most [`MAX_SEARCHES`]).
+    pub searches: Vec<String>,
+    pub search_count: u64,
+    /// The largest window count of a threshold match.
+    pub threshold_count: Option<u64>,
+    pub evidence: Vec<Arc<Document>>,
+    pub evidence_omitted: u64,
+    /// Why tuning changed this alert, one sentence each.
+    pub tuning: Vec<String>,
+    /// End of the suppression window.
+    pub window_end: Timestamp,
+    /// Position of the newest event counted, so overlapping matches count each event once.
+    max_position: Option<u64>,
+}
+
+/// How many distinct search texts an alert quotes.
+pub const MAX_SEARCHES: usize = 10;
+
+/// The fields an alert reads from events, besides the rules' own.
+#[derive(Debug, Clone, Copy)]
+pub struct AlertFields {
+    pub action: quarry_event::FieldId,
+    pub message: quarry_event::FieldId,
+    pub user: quarry_event::FieldId,
+    pub source_ip: quarry_event::FieldId,
+}
+
+impl Alert {
+    /// A new alert for the first match of a group.
+    #[allow(clippy::too_many_arguments)]
+    pub fn open(
+        rule_index: usize,
+        rule: &Rule,
+        group: Vec<(String, Option<String>)>,
+        at: Timestamp,
+        window_ms: u64,
+        events: &[Arc<Document>],
+        threshold_count: Option<u64>,
+        fields: AlertFields,
+        max_evidence: usize,
+    ) -> Alert {
+        let first = events.first().map_or(at, |e| e.timestamp());
+        let window_end = Timestamp::from_nanos(
+            at.nanos().saturating_add(
+                i64::try_from(window_ms)
+                    .unwrap_or(i64::MAX)
+                    .saturating_mul(1_000_000),
+            ),
+        );
+        let text = |id| {
+            events
+                .iter()
+                .find_map(|e| crate::threshold::key_value(e.field(id)))
+        };
+        let mut alert = Alert {
+            rule: rule_index,
+            rule_id: rule.rule_id.clone(),
+            rule_name: rule.name.clone(),
+            rule_type: rule.rule_type.clone(),
+            severity: rule.severity,
+            risk_score: rule.risk_score,
+            original_severity: None,
+            timestamp: at,
+            first_seen: first,
+            last_seen: first,
+            event_count: 0,
+            match_count: 0,
+            user: group
+                .iter()
+                .find(|(f, _)| f == "user.name")
+                .and_then(|(_, v)| v.clone())
+                .or_else(|| text(fields.user)),
+            source_ip: group
+                .iter()
+                .find(|(f, _)| f == "source.ip")
+                .and_then(|(_, v)| v.clone())
+                .or_else(|| text(fields.source_ip)),
+            group,
+            actions: BTreeMap::new(),
+            searches: Vec::new(),
+            search_count: 0,
+            threshold_count: None,
+            evidence: Vec::new(),
+            evidence_omitted: 0,
+            tuning: Vec::new(),
+            window_end,
+            max_position: None,
+        };
+        alert.fold(events, threshold_count, fields, max_evidence);
+        alert
+    }
+
+    /// Folds one more match into the alert.
+    pub fn fold(
+        &mut self,
+        events: &[Arc<Document>],
+        threshold_count: Option<u64>,
+        fields: AlertFields,
+        max_evidence: usize,
+    ) {
+        self.match_count += 1;
+        if let Some(c) = threshold_count {
+            self.threshold_count = Some(self.threshold_count.map_or(c, |t| t.max(c)));
+        }
+        for e in events {
+            if self.max_position.is_some_and(|p| e.position() <= p) {
+                continue;
+            }
+            self.max_position = Some(e.position());
+            self.event_count += 1;
+            let ts = e.timestamp();
+            self.first_seen = self.first_seen.min(ts);
+            self.last_seen = self.last_seen.max(ts);
+            let action =
+                crate::threshold::key_value(e.field(fields.action)).unwrap_or_else(|| "-".into());
+            if action == "search_performed" {
+                self.search_count += 1;
+                if let Some(text) = crate::threshold::key_value(e.field(fields.message))
+                    && self.searches.len() < MAX_SEARCHES
+                    && !self.searches.contains(&text)
+                {
+                    self.searches.push(text);
+                }
+            }
+            *self.actions.entry(action).or_default() += 1;
+            if self.evidence.len() < max_evidence {
+                self.evidence.push(Arc::clone(e));
+            } else {
+                self.evidence_omitted += 1;
+            }
+        }
+    }
+
+    /// Lowers the severity (never raises it), keeping the risk score within the new band.
+    pub fn lower(&mut self, to: Severity, reason: String) {
+        if to < self.severity {
+            self.original_severity.get_or_insert(self.severity);
+            self.severity = to;
+            self.risk_score = self.risk_score.min(*to.risk_band().end());
+        }
+        self.tuning.push(reason);
+    }
+
+    /// One sentence: who, from where, how many of what, over how long, and what tuning did.
+    pub fn reason(&self) -> String {
+        let who = self.user.as_deref().unwrap_or("an unknown user");
+        let from = match &self.source_ip {
+            Some(ip) => format!(" from {ip}"),
+            None => String::new(),
+        };
+        let breakdown = {
+            let mut by: Vec<(&String, &u64)> = self.actions.iter().collect();
+            by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            by.iter()
+                .map(|(a, n)| format!("{n} {a}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let span = self
+            .last_seen
+            .nanos()
+            .saturating_sub(self.first_seen.nanos())
+            / 1_000_000_000;
+        let when = if self.event_count <= 1 || span == 0 {
+            format!("at {}", short_time(self.first_seen))
+        } else {
+            format!(
+                "in {} ({} to {})",
+                human_duration(span),
+                short_time(self.first_seen),
+                short_time(self.last_seen)
+            )
+        };
+        let events = if self.event_count == 1 {
+            "1 Confluence event".to_string()
+        } else {
+            format!("{} Confluence events", self.event_count)
+        };
+        let mut out = format!("{who}{from} made {events} ({breakdown}) {when}");
+        if !self.searches.is_empty() {
+            let quoted: Vec<String> = self
+                .searches
+                .iter()
+                .take(3)
+                .map(|s| format!("\"{s}\""))
+                .collect();
+            let more = self.search_count.saturating_sub(quoted.len() as u64);
+            out.push_str(&format!(", searching for {}", quoted.join(", ")));
+            if more > 0 {
+                out.push_str(&format!(" and {more} more"));
+            }
+        }
+        if let Some(c) = self.threshold_count {
+            out.push_str(&format!("; up to {c} in one window"));
+        }
+        if self.match_count > 1 {
+            out.push_str(&format!(
+                "; {} matches folded into this alert",
+                self.match_count
+            ));
+        }
+        out.push('.');
+        if let Some(original) = self.original_severity {
+            out.push_str(&format!(
+                " Severity lowered from {original} to {}: {}.",
+                self.severity,
+                self.tuning.join("; ")
+            ));
+        } else if !self.tuning.is_empty() {
+            out.push_str(&format!(" Tuning: {}.", self.tuning.join("; ")));
+        }
+        out
+    }
+
+    /// The alert as one ECS / Kibana-alert JSON document. `kibana.alert.*` keys are written
+    /// dotted at the top level, as Kibana's alert indices hold them.
+    pub fn to_json(&self, rule: &Rule) -> Json {
+        let mut m = Map::new();
+        m.insert("@timestamp".into(), json!(self.timestamp.to_string()));
+        m.insert("event".into(), json!({"kind": "alert"}));
+        let k = |m: &mut Map<String, Json>, key: &str, v: Json| {
+            m.insert(format!("kibana.alert.{key}"), v);
+        };
+        k(&mut m, "rule.rule_id", json!(self.rule_id));
+        k(&mut m, "rule.name", json!(self.rule_name));
+        k(&mut m, "rule.type", json!(self.rule_type));
+        k(&mut m, "severity", json!(self.severity.name()));
+        k(&mut m, "risk_score", json!(self.risk_score));
+        k(&mut m, "reason", json!(self.reason()));
+        k(&mut m, "original_time", json!(self.first_seen.to_string()));
+        k(&mut m, "status", json!("active"));
+        k(&mut m, "workflow_status", json!("open"));
+        if self.match_count > 1 {
+            k(
+                &mut m,
+                "suppression.docs_count",
+                json!(self.match_count - 1),
+            );
+            k(
+                &mut m,
+                "suppression.terms",
+                Json::Array(
+                    self.group
+                        .iter()
+                        .map(|(f, v)| json!({"field": f, "value": v.iter().collect::<Vec<_>>()}))
+                        .collect(),
+                ),
+            );
+            k(
+                &mut m,
+                "suppression.start",
+                json!(self.timestamp.to_string()),
+            );
+            k(
+                &mut m,
+                "suppression.end",
+                json!(self.window_end.to_string()),
+            );
+        }
+        if let Some(c) = self.threshold_count {
+            k(&mut m, "threshold_result.count", json!(c));
+        }
+        m.insert(
+            "rule".into(),
+            json!({"id": self.rule_id, "name": self.rule_name}),
+        );
+        let (tactic, technique, sub) = rule.primary_attack();
+        if let (Some(tactic), Some(technique)) = (tactic, technique) {
+            let mut tech = json!({
+                "id": technique.id, "name": technique.name, "reference": technique.reference,
+            });
+            if let Some(sub) = sub {
+                tech["subtechnique"] =
+                    json!({"id": sub.id, "name": sub.name, "reference": sub.reference});
+            }
+            m.insert(
+                "threat".into(),
+                json!({
+                    "framework": "MITRE ATT&CK",
+                    "tactic": {"id": tactic.id, "name": tactic.name, "reference": tactic.reference},
+                    "technique": tech,
+                }),
+            );
+        }
+        for (field, value) in &self.group {
+            if let Some(v) = value {
+                put(&mut m, field, json!(v));
+            }
+        }
+        if let Some(u) = &self.user {
+            put(&mut m, "user.name", json!(u));
+        }
+        if let Some(ip) = &self.source_ip {
+            put(&mut m, "source.ip", json!(ip));
+        }
+        let mut q = json!({
+            "first_seen": self.first_seen.to_string(),
+            "last_seen": self.last_seen.to_string(),
+            "event_count": self.event_count,
+            "match_count": self.match_count,
+            "actions": self.actions,
+            "rule_file": rule.path.display().to_string(),
+            "evidence": self.evidence.iter().map(|e| e.source().clone()).collect::<Vec<_>>(),
+            "evidence_omitted": self.evidence_omitted,
+        });
+        if !self.searches.is_empty() {
+            q["searches"] = json!(self.searches);
+        }
+        if !self.tuning.is_empty() {
+            q["tuning"] = json!(self.tuning);
+        }
+        if let Some(o) = self.original_severity {
+            q["original_severity"] = json!(o.name());
+        }
+        m.insert("quarry".into(), q);
+        Json::Object(m)
+    }
+}
+
+/// Sets a dotted field in nested objects, creating parents.
+fn put(m: &mut Map<String, Json>, dotted: &str, value: Json) {
+    let mut parts = dotted.split('.').peekable();
+    let mut node = m;
+    while let Some(p) = parts.next() {
+        if parts.peek().is_none() {
+            node.insert(p.to_string(), value);
+            return;
+        }
+        let entry = node
+            .entry(p.to_string())
+            .or_insert_with(|| Json::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Json::Object(Map::new());
+        }
+        node = entry.as_object_mut().expect("just made an object");
+    }
+}
+
+/// `2026-11-23 14:02:11Z`.
+pub fn short_time(ts: Timestamp) -> String {
+    let s = ts.to_string();
+    let s = s.replacen('T', " ", 1);
+    match s.find('.') {
+        Some(dot) => format!("{}Z", &s[..dot]),
+        None => s,
+    }
+}
+
+/// `1h 2m`, `24m 10s`, `45s`.
+pub fn human_duration(seconds: i64) -> String {
+    let (h, m, s) = (seconds / 3600, (seconds % 3600) / 60, seconds % 60);
+    match (h, m, s) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, 0) => format!("{m}m"),
+        (0, m, s) => format!("{m}m {s}s"),
+        (h, 0, _) => format!("{h}h"),
+        (h, m, _) => format!("{h}h {m}m"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(human_duration(0), "0s");
+        assert_eq!(human_duration(45), "45s");
+        assert_eq!(human_duration(600), "10m");
+        assert_eq!(human_duration(1450), "24m 10s");
+        assert_eq!(human_duration(3600), "1h");
+        assert_eq!(human_duration(3720 + 30), "1h 2m");
+    }
+
+    #[test]
+    fn times_are_short() {
+        let t = Timestamp::parse("2026-11-23T14:02:11.250Z").unwrap();
+        assert_eq!(short_time(t), "2026-11-23 14:02:11Z");
+        let t = Timestamp::parse("2026-11-23T14:02:11Z").unwrap();
+        assert_eq!(short_time(t), "2026-11-23 14:02:11Z");
+    }
+
+    #[test]
+    fn put_nests() {
+        let mut m = Map::new();
+        put(&mut m, "user.name", json!("a"));
+        put(&mut m, "user.id", json!("1"));
+        put(&mut m, "source.ip", json!("10.0.0.1"));
+        assert_eq!(
+            Json::Object(m),
+            json!({"user": {"name": "a", "id": "1"}, "source": {"ip": "10.0.0.1"}})
+        );
+    }
+}

@@ -1,0 +1,523 @@
+//! A rule set at work: every rule compiled against one field catalog, fed one time-ordered
+//! stream of events, turning matches into alerts.
+//!
+//! For each event, in order: the `--from`/`--to` window, then exceptions (the tuning file's
+//! for every rule, then each rule's own) drop what they describe and count it by name; then
+//! every rule sees the event; matches fold into open alerts per rule and group key, and an
+//! alert closes when its suppression window has passed. Tuning lowers a closing alert's
+//! severity with a stated reason. Nothing is dropped without a counter saying so.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::Arc;
+
+use quarry_engine::expr::{Cond, compile_condition, eval_cond};
+use quarry_engine::{CompiledQuery, Hit, OrderError, Runner};
+use quarry_eql::ast::QueryBody;
+use quarry_event::{Document, Event, FieldCatalog, FieldId, Timestamp};
+
+use crate::alert::{Alert, AlertFields};
+use crate::exception::ExceptionItem;
+use crate::rule::{Rule, RuleKind};
+pub use crate::threshold::ThresholdMode;
+use crate::threshold::{ThresholdEvaluator, ThresholdMatch, key_value};
+use crate::tuning::Tuning;
+
+/// How to hunt.
+#[derive(Debug, Clone)]
+pub struct HuntOptions {
+    pub threshold_mode: ThresholdMode,
+    /// Fold overlapping matches into alerts (the default); off, every match is an alert.
+    pub suppress: bool,
+    /// Evidence events kept per alert.
+    pub max_evidence: usize,
+    /// Join keys with pending sequences, per rule, before the least recent are evicted.
+    pub max_join_keys: usize,
+    /// Only events at or after this time.
+    pub from: Option<Timestamp>,
+    /// Only events before this time.
+    pub to: Option<Timestamp>,
+}
+
+impl Default for HuntOptions {
+    fn default() -> Self {
+        HuntOptions {
+            threshold_mode: ThresholdMode::Kibana,
+            suppress: true,
+            max_evidence: 10,
+            max_join_keys: 1_000_000,
+            from: None,
+            to: None,
+        }
+    }
+}
+
+/// What a hunt counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HuntStats {
+    /// Events the rules saw.
+    pub events: u64,
+    /// Events outside `--from`/`--to`.
+    pub out_of_range: u64,
+    /// Events dropped by exceptions, by exception name (`rule: item` for a rule's own).
+    pub dropped: BTreeMap<String, u64>,
+    /// Raw matches per rule (index into the rule list).
+    pub matches: Vec<u64>,
+    /// Alerts per rule.
+    pub alerts: Vec<u64>,
+    /// Join keys evicted from sequence state (over `max_join_keys`).
+    pub evicted_keys: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HuntError {
+    #[error("{rule}: {message}")]
+    Compile { rule: String, message: String },
+}
+
+struct Exception {
+    name: String,
+    cond: Cond,
+}
+
+enum Evaluator {
+    Eql(Box<Runner<Arc<Document>>>),
+    Threshold(ThresholdEvaluator<Document>),
+}
+
+struct Compiled {
+    exceptions: Vec<Exception>,
+    evaluator: Evaluator,
+    /// Suppression group fields; empty with `fold` false means one alert per match.
+    group_by: Vec<(String, FieldId)>,
+    fold: bool,
+    window_ms: u64,
+    suppress_missing: bool,
+}
+
+type GroupKey = (usize, Vec<Option<String>>);
+
+pub struct Hunt {
+    catalog: FieldCatalog,
+    timestamp: FieldId,
+    fields: AlertFields,
+    rules: Vec<Rule>,
+    compiled: Vec<Compiled>,
+    exceptions: Vec<Exception>,
+    tuning: Tuning,
+    options: HuntOptions,
+    open: HashMap<GroupKey, Alert>,
+    expiry: BinaryHeap<Reverse<(Timestamp, GroupKey)>>,
+    ready: Vec<Alert>,
+    first_seen: HashMap<String, Timestamp>,
+    input_start: Option<Timestamp>,
+    last: Option<Timestamp>,
+    stats: HuntStats,
+}
+
+fn compile_exception(
+    item: &ExceptionItem,
+    name: String,
+    catalog: &mut FieldCatalog,
+) -> Result<Exception, String> {
+    let text = format!("any where {}", item.to_eql());
+    let query = quarry_eql::parse(&text)
+        .map_err(|e| format!("exception `{}`: {}", item.name, e.first().message))?;
+    let QueryBody::Event(q) = &query.body else {
+        unreachable!("`any where` is an event query")
+    };
+    let cond = compile_condition(&q.condition, catalog)
+        .map_err(|e| format!("exception `{}`: {}", item.name, e.message))?;
+    Ok(Exception { name, cond })
+}
+
+impl Hunt {
+    /// Compiles `rules` (already tuned with [`Tuning::apply_to_rules`]) and the tuning's
+    /// exceptions.
+    pub fn new(rules: Vec<Rule>, tuning: Tuning, options: HuntOptions) -> Result<Hunt, HuntError> {
+        let mut catalog = FieldCatalog::new();
+        let timestamp = catalog.intern("@timestamp");
+        let fields = AlertFields {
+            action: catalog.intern("event.action"),
+            message: catalog.intern("message"),
+            user: catalog.intern("user.name"),
+            source_ip: catalog.intern("source.ip"),
+        };
+        let mut exceptions = Vec::new();
+        for item in &tuning.exceptions {
+            let e =
+                compile_exception(item, item.name.clone(), &mut catalog).map_err(|message| {
+                    HuntError::Compile {
+                        rule: tuning.origin.clone(),
+                        message,
+                    }
+                })?;
+            exceptions.push(e);
+        }
+        let engine_options = quarry_engine::Options {
+            max_join_keys: options.max_join_keys,
+            ..quarry_engine::Options::default()
+        };
+        let mut compiled = Vec::new();
+        for rule in &rules {
+            let err = |message: String| HuntError::Compile {
+                rule: rule.path.display().to_string(),
+                message,
+            };
+            let mut rule_exceptions = Vec::new();
+            for item in &rule.exceptions {
+                rule_exceptions.push(
+                    compile_exception(item, format!("{}: {}", rule.name, item.name), &mut catalog)
+                        .map_err(err)?,
+                );
+            }
+            let evaluator = match &rule.kind {
+                RuleKind::Eql(q) => {
+                    let c = CompiledQuery::compile(q, &mut catalog, &engine_options)
+                        .map_err(|e| err(e.message))?;
+                    Evaluator::Eql(Box::new(Runner::new(c)))
+                }
+                RuleKind::Threshold {
+                    filter,
+                    fields,
+                    value,
+                } => {
+                    let QueryBody::Event(q) = &filter.body else {
+                        return Err(err("a threshold filter is an event query".into()));
+                    };
+                    let cond = compile_condition(&q.condition, &mut catalog)
+                        .map_err(|e| err(e.message))?;
+                    let ids = fields.iter().map(|f| catalog.intern(f)).collect();
+                    Evaluator::Threshold(ThresholdEvaluator::new(
+                        cond,
+                        ids,
+                        *value,
+                        rule.from_ms,
+                        rule.interval_ms,
+                        options.threshold_mode,
+                    ))
+                }
+            };
+            let (group, fold) = match &rule.suppression {
+                Some(s) => (s.group_by.clone(), true),
+                None => {
+                    let g = rule.group_fields();
+                    let fold = !g.is_empty();
+                    (g, fold)
+                }
+            };
+            let window_ms = rule
+                .suppression
+                .as_ref()
+                .and_then(|s| s.duration_ms)
+                .or_else(|| rule.maxspan_ms())
+                .unwrap_or(match rule.kind {
+                    RuleKind::Threshold { .. } => rule.from_ms,
+                    RuleKind::Eql(_) => rule.interval_ms,
+                });
+            compiled.push(Compiled {
+                exceptions: rule_exceptions,
+                evaluator,
+                group_by: group
+                    .into_iter()
+                    .map(|f| {
+                        let id = catalog.intern(&f);
+                        (f, id)
+                    })
+                    .collect(),
+                fold,
+                window_ms,
+                suppress_missing: rule.suppression.as_ref().is_none_or(|s| s.suppress_missing),
+            });
+        }
+        let n = rules.len();
+        Ok(Hunt {
+            catalog,
+            timestamp,
+            fields,
+            rules,
+            compiled,
+            exceptions,
+            tuning,
+            options,
+            open: HashMap::new(),
+            expiry: BinaryHeap::new(),
+            ready: Vec::new(),
+            first_seen: HashMap::new(),
+            input_start: None,
+            last: None,
+            stats: HuntStats {
+                matches: vec![0; n],
+                alerts: vec![0; n],
+                ..HuntStats::default()
+            },
+        })
+    }
+
+    /// Every field the rules, exceptions and alerts read: project events with it.
+    pub fn catalog(&self) -> &FieldCatalog {
+        &self.catalog
+    }
+
+    /// The `@timestamp` field's id in [`Hunt::catalog`].
+    pub fn timestamp_field(&self) -> FieldId {
+        self.timestamp
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Feeds the next event. Events must come in time order; their positions must increase.
+    pub fn push(&mut self, event: Document) -> Result<(), OrderError> {
+        let ts = event.timestamp();
+        if let Some(last) = self.last
+            && ts < last
+        {
+            return Err(OrderError {
+                position: event.position(),
+                timestamp: ts.to_string(),
+                previous: last.to_string(),
+            });
+        }
+        self.last = Some(ts);
+        if self.options.from.is_some_and(|f| ts < f) || self.options.to.is_some_and(|t| ts >= t) {
+            self.stats.out_of_range += 1;
+            return Ok(());
+        }
+        self.expire(ts);
+        self.stats.events += 1;
+        self.input_start.get_or_insert(ts);
+        if let Some(user) = key_value(event.field(self.fields.user)) {
+            self.first_seen.entry(user).or_insert(ts);
+        }
+        if let Some(e) = self
+            .exceptions
+            .iter()
+            .find(|e| eval_cond(&e.cond, &event) == Some(true))
+        {
+            *self.stats.dropped.entry(e.name.clone()).or_default() += 1;
+            return Ok(());
+        }
+        let event = Arc::new(event);
+        let mut threshold_out = Vec::new();
+        for index in 0..self.compiled.len() {
+            let c = &mut self.compiled[index];
+            if let Some(e) = c
+                .exceptions
+                .iter()
+                .find(|e| eval_cond(&e.cond, &*event) == Some(true))
+            {
+                *self.stats.dropped.entry(e.name.clone()).or_default() += 1;
+                continue;
+            }
+            match &mut c.evaluator {
+                Evaluator::Eql(runner) => {
+                    runner.push(Arc::clone(&event))?;
+                    let hits = runner.take_found();
+                    for hit in hits {
+                        self.on_hit(index, hit);
+                    }
+                }
+                Evaluator::Threshold(t) => {
+                    t.push(&event, &mut threshold_out);
+                    for m in threshold_out.drain(..) {
+                        self.on_threshold(index, m);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Alerts closed so far (their suppression window has passed).
+    pub fn take_alerts(&mut self) -> Vec<Alert> {
+        std::mem::take(&mut self.ready)
+    }
+
+    /// Ends the input: the last matches, then every alert still open.
+    pub fn finish(mut self) -> (Vec<Alert>, HuntStats, Vec<Rule>) {
+        let compiled = std::mem::take(&mut self.compiled);
+        let mut rest = Vec::new();
+        for (index, c) in compiled.into_iter().enumerate() {
+            match c.evaluator {
+                Evaluator::Eql(runner) => {
+                    let (hits, stats) = runner.finish();
+                    self.stats.evicted_keys += stats.sequence.evicted_keys;
+                    rest.push((
+                        index,
+                        hits,
+                        Vec::new(),
+                        c.group_by,
+                        c.fold,
+                        c.window_ms,
+                        c.suppress_missing,
+                    ));
+                }
+                Evaluator::Threshold(mut t) => {
+                    let mut out = Vec::new();
+                    t.finish(&mut out);
+                    rest.push((
+                        index,
+                        Vec::new(),
+                        out,
+                        c.group_by,
+                        c.fold,
+                        c.window_ms,
+                        c.suppress_missing,
+                    ));
+                }
+            }
+        }
+        // Put the group settings back (evaluators are spent) so late matches fold as usual.
+        for (index, _, _, group_by, fold, window_ms, suppress_missing) in &rest {
+            debug_assert_eq!(*index, self.compiled.len());
+            self.compiled.push(Compiled {
+                exceptions: Vec::new(),
+                evaluator: Evaluator::Threshold(ThresholdEvaluator::new(
+                    Cond::Const(None),
+                    Vec::new(),
+                    1,
+                    0,
+                    1,
+                    ThresholdMode::Sliding,
+                )),
+                group_by: group_by.clone(),
+                fold: *fold,
+                window_ms: *window_ms,
+                suppress_missing: *suppress_missing,
+            });
+        }
+        for (index, hits, threshold, ..) in rest {
+            for hit in hits {
+                self.on_hit(index, hit);
+            }
+            for m in threshold {
+                self.on_threshold(index, m);
+            }
+        }
+        let open: Vec<Alert> = self.open.drain().map(|(_, a)| a).collect();
+        for alert in open {
+            self.close(alert);
+        }
+        let mut alerts = std::mem::take(&mut self.ready);
+        alerts.sort_by(|a, b| {
+            a.timestamp
+                .cmp(&b.timestamp)
+                .then(a.rule.cmp(&b.rule))
+                .then(a.group.cmp(&b.group))
+        });
+        (alerts, self.stats, self.rules)
+    }
+
+    fn on_hit(&mut self, rule: usize, hit: Hit<Arc<Document>>) {
+        let events: Vec<Arc<Document>> = hit.events().iter().map(|e| Arc::clone(&**e)).collect();
+        let Some(at) = events.last().map(|e| e.timestamp()) else {
+            return;
+        };
+        self.on_match(rule, events, at, None);
+    }
+
+    fn on_threshold(&mut self, rule: usize, m: ThresholdMatch<Document>) {
+        self.on_match(rule, m.new_events, m.at, Some(m.count));
+    }
+
+    fn on_match(
+        &mut self,
+        rule: usize,
+        events: Vec<Arc<Document>>,
+        at: Timestamp,
+        threshold_count: Option<u64>,
+    ) {
+        self.stats.matches[rule] += 1;
+        let c = &self.compiled[rule];
+        let values: Vec<Option<String>> = c
+            .group_by
+            .iter()
+            .map(|(_, id)| events.iter().find_map(|e| key_value(e.field(*id))))
+            .collect();
+        let group: Vec<(String, Option<String>)> = c
+            .group_by
+            .iter()
+            .map(|(f, _)| f.clone())
+            .zip(values.iter().cloned())
+            .collect();
+        let window_ms = c.window_ms;
+        let standalone = !self.options.suppress
+            || !c.fold
+            || (!c.suppress_missing && values.iter().any(Option::is_none));
+        let max_evidence = self.options.max_evidence;
+        let fields = self.fields;
+        if standalone {
+            let alert = Alert::open(
+                rule,
+                &self.rules[rule],
+                group,
+                at,
+                window_ms,
+                &events,
+                threshold_count,
+                fields,
+                max_evidence,
+            );
+            self.close(alert);
+            return;
+        }
+        let key = (rule, values);
+        if let Some(open) = self.open.get_mut(&key) {
+            if at <= open.window_end {
+                open.fold(&events, threshold_count, fields, max_evidence);
+                return;
+            }
+            let done = self.open.remove(&key).expect("present");
+            self.close(done);
+        }
+        let alert = Alert::open(
+            rule,
+            &self.rules[rule],
+            group,
+            at,
+            window_ms,
+            &events,
+            threshold_count,
+            fields,
+            max_evidence,
+        );
+        self.expiry.push(Reverse((alert.window_end, key.clone())));
+        self.open.insert(key, alert);
+    }
+
+    /// Closes alerts whose window ended before `now`.
+    fn expire(&mut self, now: Timestamp) {
+        while let Some(Reverse((end, _))) = self.expiry.peek() {
+            if *end >= now {
+                break;
+            }
+            let Reverse((end, key)) = self.expiry.pop().expect("peeked");
+            if self.open.get(&key).is_some_and(|a| a.window_end == end) {
+                let alert = self.open.remove(&key).expect("present");
+                self.close(alert);
+            }
+        }
+    }
+
+    fn close(&mut self, mut alert: Alert) {
+        let rule = &self.rules[alert.rule];
+        let first_seen = alert
+            .user
+            .as_ref()
+            .and_then(|u| self.first_seen.get(u))
+            .copied();
+        if let Some((severity, reason)) = self.tuning.lowering(
+            rule,
+            alert.user.as_deref(),
+            alert.timestamp,
+            first_seen,
+            self.input_start,
+        ) {
+            alert.lower(severity, reason);
+        }
+        self.stats.alerts[alert.rule] += 1;
+        self.ready.push(alert);
+    }
+}

@@ -1,0 +1,244 @@
+//! Threshold rules: "at least N events per group within the window".
+//!
+//! Kibana does not slide a window over events: it runs the rule every `interval`, and each
+//! execution counts the events of the lookback (`from`) per group. A burst that straddles two
+//! executions' windows can slip under the threshold in both, and a group that has alerted
+//! does not alert again on the same events (Kibana keeps a threshold signal history). Quarry
+//! evaluates threshold rules both ways, chosen per run:
+//!
+//! - [`ThresholdMode::Kibana`]: executions at every multiple of `interval` (epoch-aligned),
+//!   each counting events in `[T - from, T]`; events already counted into an alert of the
+//!   group are not counted again;
+//! - [`ThresholdMode::Sliding`]: the exact answer: a match whenever the `from`-long window
+//!   ending at an event (inclusive, as `maxspan`) holds at least N events of its group.
+//!
+//! Events missing a group field are not counted, as a terms aggregation leaves them out.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use quarry_engine::expr::{Cond, eval_cond};
+use quarry_event::{Event, FieldId, Timestamp};
+
+/// How threshold rules are evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ThresholdMode {
+    /// As Kibana schedules them: executions every interval over the lookback.
+    #[default]
+    Kibana,
+    /// Every window of the lookback's length, exactly.
+    Sliding,
+}
+
+/// A group that reached the threshold.
+#[derive(Debug)]
+pub struct ThresholdMatch<E> {
+    /// The group's values, in the order of the rule's fields.
+    pub key: Vec<String>,
+    /// Events the match counted that no earlier match of the group reported.
+    pub new_events: Vec<Arc<E>>,
+    /// How many events the window held.
+    pub count: u64,
+    /// When the match was decided: the execution time (Kibana) or the last event (sliding).
+    pub at: Timestamp,
+}
+
+pub struct ThresholdEvaluator<E> {
+    filter: Cond,
+    fields: Vec<FieldId>,
+    value: u64,
+    window_ms: i64,
+    interval_ms: i64,
+    mode: ThresholdMode,
+    groups: HashMap<Vec<String>, Group<E>>,
+    next_execution: Option<i64>,
+}
+
+struct Group<E> {
+    events: VecDeque<Arc<E>>,
+    /// Events at or before this position were reported in an earlier match.
+    reported_through: Option<u64>,
+}
+
+/// A group field's value as a key: strings as they are, other scalars as JSON writes them.
+pub fn key_value(v: quarry_event::ValueRef<'_>) -> Option<String> {
+    use quarry_event::ValueRef;
+    match v {
+        ValueRef::Null => None,
+        ValueRef::String(s) => Some(s.to_string()),
+        ValueRef::Bool(b) => Some(b.to_string()),
+        ValueRef::Integer(i) => Some(i.to_string()),
+        ValueRef::Float(f) => Some(f.to_string()),
+        ValueRef::Array(items) => items.first().and_then(|i| key_value(i.as_ref())),
+    }
+}
+
+/// The first multiple of `interval` at or after `ts`: the execution that first sees an event
+/// at `ts`.
+fn ceil_to(ts: i64, interval: i64) -> i64 {
+    let floor = ts.div_euclid(interval).saturating_mul(interval);
+    if floor == ts {
+        ts
+    } else {
+        floor.saturating_add(interval)
+    }
+}
+
+impl<E: Event> ThresholdEvaluator<E> {
+    pub fn new(
+        filter: Cond,
+        fields: Vec<FieldId>,
+        value: u64,
+        window_ms: u64,
+        interval_ms: u64,
+        mode: ThresholdMode,
+    ) -> Self {
+        ThresholdEvaluator {
+            filter,
+            fields,
+            value: value.max(1),
+            window_ms: i64::try_from(window_ms).unwrap_or(i64::MAX),
+            interval_ms: i64::try_from(interval_ms.max(1)).unwrap_or(i64::MAX),
+            mode,
+            groups: HashMap::new(),
+            next_execution: None,
+        }
+    }
+
+    /// Feeds the next event (in time order).
+    pub fn push(&mut self, event: &Arc<E>, out: &mut Vec<ThresholdMatch<E>>) {
+        let ts = event.timestamp().millis();
+        if self.mode == ThresholdMode::Kibana {
+            self.run_executions_before(ts, out);
+        }
+        if eval_cond(&self.filter, &**event) != Some(true) {
+            return;
+        }
+        let Some(key) = self
+            .fields
+            .iter()
+            .map(|f| key_value(event.field(*f)))
+            .collect::<Option<Vec<String>>>()
+        else {
+            return;
+        };
+        let group = self.groups.entry(key.clone()).or_insert_with(|| Group {
+            events: VecDeque::new(),
+            reported_through: None,
+        });
+        group.events.push_back(Arc::clone(event));
+        let oldest = ts.saturating_sub(self.window_ms);
+        while group
+            .events
+            .front()
+            .is_some_and(|e| e.timestamp().millis() < oldest)
+        {
+            group.events.pop_front();
+        }
+        if self.mode == ThresholdMode::Sliding && group.events.len() as u64 >= self.value {
+            let new_events: Vec<Arc<E>> = group
+                .events
+                .iter()
+                .filter(|e| group.reported_through.is_none_or(|p| e.position() > p))
+                .cloned()
+                .collect();
+            group.reported_through = Some(event.position());
+            out.push(ThresholdMatch {
+                key,
+                new_events,
+                count: group.events.len() as u64,
+                at: event.timestamp(),
+            });
+        }
+    }
+
+    /// Runs the executions still due after the last event.
+    pub fn finish(&mut self, out: &mut Vec<ThresholdMatch<E>>) {
+        if self.mode != ThresholdMode::Kibana {
+            return;
+        }
+        let last = self
+            .groups
+            .values()
+            .filter_map(|g| g.events.back().map(|e| e.timestamp().millis()))
+            .max();
+        if let Some(last) = last {
+            // The first execution at or after the last event sees it.
+            self.run_executions_before(last.saturating_add(self.interval_ms), out);
+        }
+    }
+
+    /// Runs every execution scheduled before `ts` (events at `ts` belong to later ones).
+    fn run_executions_before(&mut self, ts: i64, out: &mut Vec<ThresholdMatch<E>>) {
+        let interval = self.interval_ms;
+        let mut next = match self.next_execution {
+            Some(n) => n,
+            None => {
+                self.next_execution = Some(ceil_to(ts, interval));
+                return;
+            }
+        };
+        while next < ts {
+            if self.groups.is_empty() {
+                // Nothing to count until this event: skip straight to its schedule.
+                next = ceil_to(ts, interval);
+                break;
+            }
+            self.execute(next, out);
+            next = next.saturating_add(interval);
+        }
+        self.next_execution = Some(next);
+    }
+
+    /// One Kibana execution at `t`: counts `[t - window, t]` per group.
+    fn execute(&mut self, t: i64, out: &mut Vec<ThresholdMatch<E>>) {
+        let start = t.saturating_sub(self.window_ms);
+        let next_start = t
+            .saturating_add(self.interval_ms)
+            .saturating_sub(self.window_ms);
+        let at = Timestamp::from_millis(t).unwrap_or(Timestamp::from_nanos(i64::MAX));
+        let mut keys: Vec<&Vec<String>> = self.groups.keys().collect();
+        keys.sort();
+        let mut found = Vec::new();
+        for key in keys {
+            let group = &self.groups[key];
+            let counted: Vec<&Arc<E>> = group
+                .events
+                .iter()
+                .filter(|e| {
+                    let ms = e.timestamp().millis();
+                    ms >= start
+                        && ms <= t
+                        && group.reported_through.is_none_or(|p| e.position() > p)
+                })
+                .collect();
+            if counted.len() as u64 >= self.value {
+                found.push((
+                    key.clone(),
+                    counted.iter().map(|e| Arc::clone(e)).collect::<Vec<_>>(),
+                ));
+            }
+        }
+        for (key, events) in found {
+            let group = self.groups.get_mut(&key).expect("key from the map");
+            group.reported_through = events.last().map(|e| e.position());
+            out.push(ThresholdMatch {
+                key,
+                count: events.len() as u64,
+                new_events: events,
+                at,
+            });
+        }
+        // Forget what no later execution can count.
+        self.groups.retain(|_, g| {
+            while g
+                .events
+                .front()
+                .is_some_and(|e| e.timestamp().millis() < next_start)
+            {
+                g.events.pop_front();
+            }
+            !g.events.is_empty()
+        });
+    }
+}
