@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod pack;
 
 #[derive(Parser)]
 #[command(
@@ -24,6 +25,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    Hunt(cmd::hunt::Args),
+    Rules(cmd::rules::Args),
     Check(cmd::check::Args),
     Query(cmd::query::Args),
     Normalize(cmd::normalize::Args),
@@ -33,6 +36,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Hunt(args) => cmd::hunt::run(args),
+        Command::Rules(args) => cmd::rules::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::Query(args) => cmd::query::run(args),
         Command::Normalize(args) => cmd::normalize::run(args),

@@ -2,8 +2,10 @@
 
 pub mod bench;
 pub mod check;
+pub mod hunt;
 pub mod normalize;
 pub mod query;
+pub mod rules;
 
 use std::io::IsTerminal;
 

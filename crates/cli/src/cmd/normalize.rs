@@ -34,6 +34,19 @@ pub struct Args {
     /// The format of every input, instead of detecting it.
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
     format: Option<Format>,
+    #[command(flatten)]
+    ingest: IngestArgs,
+    /// Stop at the first malformed record (exit status 2).
+    #[arg(long)]
+    strict: bool,
+    /// Write to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// How to read Confluence telemetry (shared by `normalize` and `hunt`).
+#[derive(clap::Args)]
+pub struct IngestArgs {
     /// The deployment's context path (`/confluence`), removed from URLs before classifying.
     #[arg(long, value_name = "PATH")]
     context_path: Option<String>,
@@ -49,15 +62,35 @@ pub struct Args {
     /// from any other peer the header is recorded but not believed.
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
     trusted_proxies: Vec<String>,
-    /// Stop at the first malformed record (exit status 2).
-    #[arg(long)]
-    strict: bool,
-    /// Write to FILE instead of standard output.
-    #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
 }
 
-fn parse_format(name: &str) -> Result<Format, String> {
+impl IngestArgs {
+    /// Normalization options for these arguments, reading every input as `format` if given.
+    pub fn options(&self, format: Option<Format>, strict: bool) -> anyhow::Result<Options> {
+        let mut trusted_proxies = quarry_ingest::proxies::TrustedProxies::new();
+        for cidr in &self.trusted_proxies {
+            trusted_proxies.add(cidr)?;
+        }
+        let access_pattern = match &self.access_log_pattern {
+            Some(p) => Some(
+                quarry_ingest::access_pattern::AccessPattern::parse(p)
+                    .with_context(|| format!("--access-log-pattern `{p}`"))?,
+            ),
+            None => None,
+        };
+        Ok(Options {
+            access_pattern,
+            trusted_proxies,
+            format,
+            max_line: self.max_line_bytes,
+            classifier: Classifier::new(self.context_path.as_deref()),
+            strict,
+            ..Options::default()
+        })
+    }
+}
+
+pub fn parse_format(name: &str) -> Result<Format, String> {
     Format::from_name(name).ok_or_else(|| {
         let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
         format!(
@@ -69,26 +102,7 @@ fn parse_format(name: &str) -> Result<Format, String> {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let inputs = expand(&args.paths)?;
-    let mut trusted_proxies = quarry_ingest::proxies::TrustedProxies::new();
-    for cidr in &args.trusted_proxies {
-        trusted_proxies.add(cidr)?;
-    }
-    let access_pattern = match &args.access_log_pattern {
-        Some(p) => Some(
-            quarry_ingest::access_pattern::AccessPattern::parse(p)
-                .with_context(|| format!("--access-log-pattern `{p}`"))?,
-        ),
-        None => None,
-    };
-    let options = Options {
-        access_pattern,
-        trusted_proxies,
-        format: args.format,
-        max_line: args.max_line_bytes,
-        classifier: Classifier::new(args.context_path.as_deref()),
-        strict: args.strict,
-        ..Options::default()
-    };
+    let options = args.ingest.options(args.format, args.strict)?;
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(BufWriter::new(
             File::create(path).with_context(|| format!("creating {}", path.display()))?,
@@ -138,7 +152,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// One input's line of the summary, then its first malformed records indented.
-fn summary(r: &Report) -> String {
+pub fn summary(r: &Report) -> String {
     let format = r
         .format
         .map_or("empty".to_string(), |f| f.name().to_string());

@@ -1,0 +1,84 @@
+//! The Confluence T1213.001 detection pack, built into the binary so `quarry hunt` works from
+//! any directory. `--rules DIR` loads another pack from disk instead.
+
+use std::path::PathBuf;
+
+/// Each rule file of `rules/confluence/`, by its path in the repository.
+pub const FILES: &[(&str, &str)] = &[
+    (
+        "rules/confluence/bulk_data_mining.toml",
+        include_str!("../../../rules/confluence/bulk_data_mining.toml"),
+    ),
+    (
+        "rules/confluence/bulk_data_mining_threshold.toml",
+        include_str!("../../../rules/confluence/bulk_data_mining_threshold.toml"),
+    ),
+    (
+        "rules/confluence/bulk_rest_extraction.toml",
+        include_str!("../../../rules/confluence/bulk_rest_extraction.toml"),
+    ),
+    (
+        "rules/confluence/credential_search.toml",
+        include_str!("../../../rules/confluence/credential_search.toml"),
+    ),
+    (
+        "rules/confluence/repeated_sensitive_search.toml",
+        include_str!("../../../rules/confluence/repeated_sensitive_search.toml"),
+    ),
+    (
+        "rules/confluence/rest_space_enumeration.toml",
+        include_str!("../../../rules/confluence/rest_space_enumeration.toml"),
+    ),
+    (
+        "rules/confluence/sensitive_search_hunt.toml",
+        include_str!("../../../rules/confluence/sensitive_search_hunt.toml"),
+    ),
+    (
+        "rules/confluence/space_export.toml",
+        include_str!("../../../rules/confluence/space_export.toml"),
+    ),
+];
+
+/// The built-in pack as `(path, text)` pairs for [`quarry_rules::load_sources`].
+pub fn sources() -> Vec<(PathBuf, String)> {
+    FILES
+        .iter()
+        .map(|(p, t)| (PathBuf::from(p), t.to_string()))
+        .collect()
+}
+
+/// The loader's field check: the fields normalized events carry.
+pub fn load_options() -> quarry_rules::LoadOptions {
+    quarry_rules::LoadOptions {
+        known_fields: Some(
+            quarry_ingest::ecs::FIELDS
+                .iter()
+                .map(|f| f.to_string())
+                .collect(),
+        ),
+    }
+}
+
+/// Loads `dir`, or the built-in pack; errors are rendered for `style`.
+pub fn load(
+    dir: Option<&std::path::Path>,
+    style: quarry_eql::Style,
+) -> Result<Vec<quarry_rules::Rule>, String> {
+    let options = load_options();
+    let loaded = match dir {
+        Some(dir) => quarry_rules::load_dir(dir, &options),
+        None => quarry_rules::load_sources(sources(), &options),
+    };
+    loaded.map_err(|errors| {
+        let mut out = String::new();
+        for e in &errors {
+            out.push_str(&e.render(style));
+        }
+        out.push_str(&format!(
+            "quarry: {} rule file problem{}\n",
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" }
+        ));
+        out
+    })
+}
