@@ -82,3 +82,30 @@ pub fn load(
         out
     })
 }
+
+#[cfg(test)]
+mod tests {
+    /// A rule file added to rules/confluence/ must be built in too (and a removed one dropped).
+    #[test]
+    fn the_built_in_pack_is_the_rules_directory() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/confluence");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .map(|p| {
+                format!(
+                    "rules/confluence/{}",
+                    p.file_name().unwrap().to_string_lossy()
+                )
+            })
+            .collect();
+        on_disk.sort();
+        let built_in: Vec<String> = super::FILES.iter().map(|(p, _)| p.to_string()).collect();
+        assert_eq!(built_in, on_disk);
+        for (path, text) in super::FILES {
+            let file = dir.join(path.trim_start_matches("rules/confluence/"));
+            assert_eq!(&std::fs::read_to_string(file).unwrap(), text, "{path}");
+        }
+    }
+}

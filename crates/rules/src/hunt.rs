@@ -521,3 +521,51 @@ impl Hunt {
         self.ready.push(alert);
     }
 }
+
+/// Why [`hunt_json`] could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum HuntJsonError {
+    #[error(transparent)]
+    Compile(#[from] HuntError),
+    #[error("event {index}: {message}")]
+    Event { index: usize, message: String },
+}
+
+/// Runs `rules` over ECS JSON documents held in memory (rule tests, small inputs): sorts them
+/// by `@timestamp` (stable, so equal times keep their order), hunts, and returns the alerts,
+/// the counters and the rules.
+pub fn hunt_json(
+    rules: Vec<Rule>,
+    tuning: Tuning,
+    options: HuntOptions,
+    events: Vec<serde_json::Value>,
+) -> Result<(Vec<Alert>, HuntStats, Vec<Rule>), HuntJsonError> {
+    let mut hunt = Hunt::new(rules, tuning, options)?;
+    let catalog = hunt.catalog().clone();
+    let projection = quarry_event::Projection::new(&catalog);
+    let mut docs = Vec::with_capacity(events.len());
+    for (index, json) in events.into_iter().enumerate() {
+        let doc = Document::from_json(json, &projection, &catalog, hunt.timestamp_field(), 0)
+            .map_err(|e| HuntJsonError::Event {
+                index,
+                message: e.to_string(),
+            })?;
+        docs.push(doc);
+    }
+    docs.sort_by_key(|d| d.timestamp());
+    let mut alerts = Vec::new();
+    for (position, mut doc) in docs.into_iter().enumerate() {
+        doc.set_position(position as u64);
+        hunt.push(doc).expect("sorted above");
+        alerts.append(&mut hunt.take_alerts());
+    }
+    let (rest, stats, rules) = hunt.finish();
+    alerts.extend(rest);
+    alerts.sort_by(|a, b| {
+        a.timestamp
+            .cmp(&b.timestamp)
+            .then(a.rule.cmp(&b.rule))
+            .then(a.group.cmp(&b.group))
+    });
+    Ok((alerts, stats, rules))
+}

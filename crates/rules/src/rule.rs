@@ -502,7 +502,7 @@ struct RawAttackRef {
 #[serde(deny_unknown_fields)]
 struct RawThreshold {
     field: Vec<Spanned<String>>,
-    value: u64,
+    value: Spanned<u64>,
 }
 
 #[derive(Deserialize)]
@@ -756,8 +756,11 @@ fn validate(
                 }
                 (Some(t), filter) => {
                     let t_ref = t.get_ref();
-                    if t_ref.value == 0 {
-                        problems.push(diag(t.span(), "threshold value must be at least 1"));
+                    if *t_ref.value.get_ref() == 0 {
+                        problems.push(diag(
+                            t_ref.value.span(),
+                            "threshold value must be at least 1",
+                        ));
                     }
                     for f in &t_ref.field {
                         check_field_name(f, known, problems);
@@ -765,7 +768,7 @@ fn validate(
                     filter.map(|filter| RuleKind::Threshold {
                         filter,
                         fields: t_ref.field.iter().map(|f| f.get_ref().clone()).collect(),
-                        value: t_ref.value,
+                        value: *t_ref.value.get_ref(),
                     })
                 }
             }
@@ -926,7 +929,9 @@ fn validate(
                     {
                         problems.push(diag(
                             span.clone(),
-                            format!("exception field `{f}` is not a field the events carry"),
+                            format!(
+                                "exception field `{f}` is not a field the normalized events carry"
+                            ),
                         ));
                     }
                 }
@@ -972,7 +977,10 @@ fn check_field_name(f: &Spanned<String>, known: Option<&[String]>, problems: &mu
     {
         problems.push(diag(
             f.span(),
-            format!("`{}` is not a field the events carry", f.get_ref()),
+            format!(
+                "`{}` is not a field the normalized events carry",
+                f.get_ref()
+            ),
         ));
     }
 }

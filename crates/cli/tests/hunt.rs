@@ -1,0 +1,323 @@
+//! `quarry hunt` as a user runs it: the README's command on examples/, the output formats,
+//! tuning, and broken inputs among good ones.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value as Json;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs quarry from the repository root (where `quarry.toml` tunes the examples).
+fn quarry(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_quarry"))
+        .args(args)
+        .current_dir(repo())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn dir(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn alerts(out: &Output) -> Vec<Json> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// (severity, rule name, user) of each alert, sorted.
+fn who(alerts: &[Json]) -> Vec<(String, String, String)> {
+    let mut v: Vec<_> = alerts
+        .iter()
+        .map(|a| {
+            (
+                a["kibana.alert.severity"].as_str().unwrap().to_string(),
+                a["kibana.alert.rule.name"].as_str().unwrap().to_string(),
+                a["user"]["name"].as_str().unwrap_or("-").to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn t(s: &str, r: &str, u: &str) -> (String, String, String) {
+    (s.into(), r.into(), u.into())
+}
+
+const BULK: &str = "Bulk Confluence Data Mining";
+const TWIN: &str = "Bulk Confluence Data Mining (Threshold)";
+const REST: &str = "Bulk Confluence Content Extraction over REST";
+const ENUM: &str = "Confluence Space Enumeration by a Scripted Client";
+const CRED: &str = "Confluence Credential Search";
+const REPEAT: &str = "Repeated Sensitive Confluence Searches";
+const HUNT: &str = "Confluence Sensitive Term Search (Hunt)";
+const EXPORT: &str = "Confluence Space Export";
+
+/// The README's main command finds the scraper, the credential hunter and the space exporter,
+/// lowers the writer's and the new hire's alerts, drops the backup account, and nothing else
+/// (examples/README.md explains each expectation).
+#[test]
+fn the_examples_raise_exactly_the_alerts_they_should() {
+    let out = quarry(&["hunt", "--format", "ndjson", "examples/"]);
+    let got = alerts(&out);
+    assert_eq!(
+        who(&got),
+        [
+            t("high", REST, "mallory"),
+            t("high", EXPORT, "Trent Parker"),
+            t("low", BULK, "nina"),
+            t("low", BULK, "wendy"),
+            t("low", TWIN, "nina"),
+            t("low", TWIN, "wendy"),
+            t("low", HUNT, "dave"),
+            t("low", HUNT, "eve"),
+            t("medium", BULK, "mallory"),
+            t("medium", TWIN, "mallory"),
+            t("medium", CRED, "eve"),
+            t("medium", ENUM, "mallory"),
+            t("medium", REPEAT, "eve"),
+        ]
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Tuning (quarry.toml): 9 events dropped before matching"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("allowlisted user svc-backup: 9"),
+        "{stderr}"
+    );
+    // The lowered alerts say why.
+    for a in &got {
+        let user = a["user"]["name"].as_str().unwrap_or("");
+        let reason = a["kibana.alert.reason"].as_str().unwrap();
+        match user {
+            "wendy" => assert!(reason.contains("documentation team"), "{reason}"),
+            "nina" => assert!(reason.contains("onboarding"), "{reason}"),
+            _ => assert!(!reason.contains("lowered"), "{reason}"),
+        }
+    }
+    // The scraper's bulk alert: who, from where, how many of what, over how long.
+    let bulk = got
+        .iter()
+        .find(|a| a["kibana.alert.rule.name"] == BULK && a["user"]["name"] == "mallory")
+        .unwrap();
+    assert_eq!(bulk["source"]["ip"], "203.0.113.50");
+    assert_eq!(bulk["quarry"]["event_count"], 45);
+    assert_eq!(
+        bulk["quarry"]["actions"],
+        serde_json::json!({"content_viewed": 32, "space_viewed": 7, "attachment_downloaded": 6})
+    );
+    assert!(
+        bulk["kibana.alert.reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("mallory from 203.0.113.50 made 45 Confluence events (32 content_viewed, 7 space_viewed, 6 attachment_downloaded) in 24m 25s"),
+        "{}",
+        bulk["kibana.alert.reason"]
+    );
+}
+
+#[test]
+fn without_tuning_the_false_positives_show_at_full_severity() {
+    let out = quarry(&["hunt", "--no-config", "--format", "ndjson", "examples/"]);
+    let got = who(&alerts(&out));
+    assert!(got.contains(&t("medium", BULK, "wendy")), "{got:?}");
+    assert!(got.contains(&t("medium", BULK, "nina")), "{got:?}");
+    assert!(got.contains(&t("high", EXPORT, "svc-backup")), "{got:?}");
+    assert_eq!(got.len(), 14, "{got:?}");
+}
+
+#[test]
+fn the_table_is_sorted_by_severity_and_ends_with_a_summary() {
+    let out = quarry(&["hunt", "examples/"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (table, summary) = text
+        .split_once("\nInputs (")
+        .expect("a summary after the table");
+    let severities: Vec<&str> = table
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| ["low", "medium", "high", "critical"].contains(w))
+        .collect();
+    let rank = |s: &str| {
+        ["critical", "high", "medium", "low"]
+            .iter()
+            .position(|x| *x == s)
+    };
+    assert!(
+        severities.windows(2).all(|w| rank(w[0]) <= rank(w[1])),
+        "{severities:?}"
+    );
+    assert_eq!(severities.len(), 13);
+    let text = format!("Inputs ({summary}");
+    for expected in [
+        "Inputs (3):",
+        "examples/confluence-access.log: access-log, 541 records, 239 events, 302 skipped (noise 302), 0 malformed",
+        "top users: wendy 61, nina 47, mallory 45",
+        "Alerts: 13",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in\n{text}");
+    }
+    // No colour codes when stdout is not a terminal.
+    assert!(!text.contains('\x1b'));
+}
+
+#[test]
+fn csv_min_severity_and_output_file() {
+    let d = dir("hunt-csv");
+    let file = d.join("alerts.csv");
+    let out = quarry(&[
+        "hunt",
+        "--format",
+        "csv",
+        "--min-severity",
+        "high",
+        "-o",
+        file.to_str().unwrap(),
+        "examples/",
+    ]);
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+    let csv = std::fs::read_to_string(&file).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "severity,timestamp,rule_id,rule_name,user_name,source_ip,event_count,match_count,first_seen,last_seen,risk_score,reason"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(rows.iter().all(|r| r.starts_with("high,")), "{csv}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Alerts: 2 (11 below --min-severity not shown)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn no_suppress_prints_every_raw_match() {
+    let out = quarry(&["hunt", "--no-suppress", "--format", "ndjson", "examples/"]);
+    let got = alerts(&out);
+    let mallory_bulk = got
+        .iter()
+        .filter(|a| a["kibana.alert.rule.name"] == BULK && a["user"]["name"] == "mallory")
+        .count();
+    // 45 events under runs=40 within the hour: 45 - 39 matches.
+    assert_eq!(mallory_bulk, 6);
+    assert!(got.iter().all(|a| a["quarry"]["match_count"] == 1));
+}
+
+#[test]
+fn a_broken_file_among_good_ones_is_reported_and_the_rest_hunted() {
+    let d = dir("hunt-broken");
+    std::fs::copy(
+        repo().join("examples/confluence-audit.log"),
+        d.join("audit.log"),
+    )
+    .unwrap();
+    // An access log with a malformed line in the middle.
+    let access = "\
+[23/Nov/2026:10:00:00 +0000] alice http-nio-8090-exec-1 10.0.0.7 GET /display/OPS/VPN HTTP/1.1 200 30ms 5120 - Mozilla/5.0 (X11)
+this line is not an access log record
+[23/Nov/2026:10:00:05 +0000] alice http-nio-8090-exec-2 10.0.0.7 GET /display/OPS/Home HTTP/1.1 200 30ms 5120 - Mozilla/5.0 (X11)
+";
+    std::fs::write(d.join("access.log"), access).unwrap();
+    // A file in no known format.
+    std::fs::write(d.join("notes.txt"), "shopping list: milk, eggs\n").unwrap();
+    let out = quarry(&[
+        "hunt",
+        "--no-config",
+        "--format",
+        "ndjson",
+        d.to_str().unwrap(),
+    ]);
+    let got = who(&alerts(&out));
+    assert!(got.contains(&t("medium", CRED, "eve")), "{got:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Inputs (3, 1 unreadable):"), "{stderr}");
+    assert!(
+        stderr.contains("notes.txt: cannot tell the format from the first line"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("access.log:2: "), "{stderr}");
+    assert!(stderr.contains("1 malformed records skipped"), "{stderr}");
+}
+
+#[test]
+fn no_readable_input_is_an_error() {
+    let d = dir("hunt-nothing");
+    std::fs::write(d.join("notes.txt"), "shopping list\n").unwrap();
+    let out = quarry(&["hunt", d.join("notes.txt").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no input could be read"), "{stderr}");
+}
+
+#[test]
+fn a_bad_rule_file_stops_the_hunt_with_its_place() {
+    let d = dir("hunt-bad-rule");
+    let good = std::fs::read_to_string(repo().join("rules/confluence/space_export.toml")).unwrap();
+    let bad = good.replace("risk_score = 73", "risk_score = 10");
+    std::fs::write(d.join("space_export.toml"), bad).unwrap();
+    let rules = d.to_str().unwrap();
+    for args in [
+        vec!["hunt", "--rules", rules, "examples/"],
+        vec!["rules", "validate", rules],
+    ] {
+        let out = quarry(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("risk_score 10 does not agree with severity `high` (48-73)"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("space_export.toml:"), "{stderr}");
+        assert!(
+            stderr.contains("risk_score = 10"),
+            "the offending line is shown: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_tuning_file_is_an_error_naming_it() {
+    let d = dir("hunt-bad-tuning");
+    let config = d.join("tuning.toml");
+    std::fs::write(&config, "[rules.\"No Such Rule\"]\nthreshold = 5\n").unwrap();
+    let out = quarry(&["hunt", "--config", config.to_str().unwrap(), "examples/"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`No Such Rule` names no loaded rule"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn rules_list_shows_the_pack() {
+    let out = quarry(&["rules", "list"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 9, "{text}");
+    assert!(text.contains("T1213.001"));
+    let out = quarry(&["rules", "validate"]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "8 rules valid\n");
+}
