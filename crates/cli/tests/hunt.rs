@@ -321,3 +321,17 @@ fn rules_list_shows_the_pack() {
     let out = quarry(&["rules", "validate"]);
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "8 rules valid\n");
 }
+
+/// The README shows the main command's output; it must be what the command prints today.
+#[test]
+fn the_readme_shows_what_hunt_prints() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let after = readme
+        .split_once("cargo run --release -- hunt examples/\n```\n\n```text\n")
+        .expect("the README shows `hunt examples/` and its output")
+        .1;
+    let shown = after.split_once("\n```").unwrap().0;
+    let out = quarry(&["hunt", "examples/"]);
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(shown, printed.trim_end_matches('\n'));
+}

@@ -206,12 +206,13 @@ impl Alert {
         let when = if self.event_count <= 1 || span == 0 {
             format!("at {}", short_time(self.first_seen))
         } else {
-            format!(
-                "in {} ({} to {})",
-                human_duration(span),
-                short_time(self.first_seen),
-                short_time(self.last_seen)
-            )
+            let (first, last) = (short_time(self.first_seen), short_time(self.last_seen));
+            // The same day is written once: `(2026-11-23 02:14:02Z to 02:22:47Z)`.
+            let last = match (first.split_once(' '), last.split_once(' ')) {
+                (Some((d1, _)), Some((d2, t2))) if d1 == d2 => t2.to_string(),
+                _ => last,
+            };
+            format!("in {} ({first} to {last})", human_duration(span))
         };
         let events = if self.event_count == 1 {
             "1 Confluence event".to_string()
