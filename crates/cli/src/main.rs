@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod matrix;
 mod pack;
 
 #[derive(Parser)]
@@ -27,6 +28,8 @@ struct Cli {
 enum Command {
     Hunt(cmd::hunt::Args),
     Rules(cmd::rules::Args),
+    Simulate(cmd::simulate::Args),
+    Atomic(cmd::atomic::Args),
     Check(cmd::check::Args),
     Query(cmd::query::Args),
     Normalize(cmd::normalize::Args),
@@ -38,6 +41,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Hunt(args) => cmd::hunt::run(args),
         Command::Rules(args) => cmd::rules::run(args),
+        Command::Simulate(args) => cmd::simulate::run(args),
+        Command::Atomic(args) => cmd::atomic::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::Query(args) => cmd::query::run(args),
         Command::Normalize(args) => cmd::normalize::run(args),

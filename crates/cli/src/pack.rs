@@ -39,6 +39,12 @@ pub const FILES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The tuning of the organization `quarry simulate` models (used by the detection matrix).
+pub const SIMULATED_ORG_TUNING: (&str, &str) = (
+    "rules/confluence/tests/tuning/simulated-org.toml",
+    include_str!("../../../rules/confluence/tests/tuning/simulated-org.toml"),
+);
+
 /// The built-in pack as `(path, text)` pairs for [`quarry_rules::load_sources`].
 pub fn sources() -> Vec<(PathBuf, String)> {
     FILES

@@ -511,6 +511,7 @@ impl Hunt {
         if let Some((severity, reason)) = self.tuning.lowering(
             rule,
             alert.user.as_deref(),
+            alert.source_ip.as_deref(),
             alert.timestamp,
             first_seen,
             self.input_start,

@@ -9,6 +9,8 @@
 //!   the entry that caused it;
 //! - `[documentation_team]` and `[onboarding]` lower an alert's severity and say so in its
 //!   reason; the alert and its evidence stay;
+//! - `[[lower]]` does the same for any other named group (a platform team searching cloud
+//!   topics all day, say);
 //! - `[rules."<rule_id or name>"]` changes a rule's threshold or turns it off;
 //! - `[[exceptions]]` are Kibana-style exception items for every rule.
 
@@ -38,6 +40,24 @@ struct RawTuning {
     rules: BTreeMap<String, RawRuleTuning>,
     #[serde(default)]
     exceptions: Vec<RawExceptionItem>,
+    #[serde(default)]
+    lower: Vec<RawGroup>,
+}
+
+/// `[[lower]]`: any other group of people whose work looks like an attack to some rules.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroup {
+    name: String,
+    #[serde(default)]
+    users: Vec<String>,
+    /// Addresses (wildcards allowed): for sources that do not name the user (proxy logs).
+    #[serde(default)]
+    source_ips: Vec<String>,
+    severity: Option<String>,
+    rules: Option<Vec<String>>,
+    /// Why, in the reason of each lowered alert.
+    reason: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -102,6 +122,19 @@ pub struct Tuning {
     pub onboarding: Option<Onboarding>,
     /// By rule_id or name.
     pub rules: BTreeMap<String, RuleTuning>,
+    /// `[[lower]]` groups, tried before the documentation team and onboarding.
+    pub groups: Vec<Group>,
+}
+
+/// A named group of users whose alerts of some rules are lowered.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub name: String,
+    pub users: Vec<String>,
+    pub source_ips: Vec<String>,
+    pub severity: Severity,
+    pub rules: Option<Vec<String>>,
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -206,6 +239,17 @@ impl Tuning {
                 })
             }
         };
+        let mut groups = Vec::new();
+        for g in raw.lower {
+            groups.push(Group {
+                severity: severity(&g.severity, "[lower]")?,
+                name: g.name,
+                users: g.users,
+                source_ips: g.source_ips,
+                rules: g.rules,
+                reason: g.reason,
+            });
+        }
         let rules = raw
             .rules
             .into_iter()
@@ -225,6 +269,7 @@ impl Tuning {
             documentation_team,
             onboarding,
             rules,
+            groups,
         })
     }
 
@@ -248,6 +293,7 @@ impl Tuning {
                     .iter()
                     .flat_map(|o| o.rules.iter().flatten()),
             )
+            .chain(self.groups.iter().flat_map(|g| g.rules.iter().flatten()))
         {
             if !rules.iter().any(|r| names(r, key)) {
                 return Err(err(format!(
@@ -295,10 +341,31 @@ impl Tuning {
         &self,
         rule: &Rule,
         user: Option<&str>,
+        source_ip: Option<&str>,
         at: Timestamp,
         first_seen: Option<Timestamp>,
         input_start: Option<Timestamp>,
     ) -> Option<(Severity, String)> {
+        if let Some((g, who)) = self.groups.iter().find_map(|g| {
+            if !in_scope(rule, &g.rules) {
+                return None;
+            }
+            if let Some(u) = user.filter(|u| g.users.iter().any(|p| wildcard_eq(p, u))) {
+                return Some((g, u.to_string()));
+            }
+            source_ip
+                .filter(|ip| g.source_ips.iter().any(|p| wildcard_eq(p, ip)))
+                .map(|ip| (g, format!("{} (by address)", ip)))
+        }) {
+            let why = g
+                .reason
+                .as_deref()
+                .map_or(String::new(), |r| format!(": {r}"));
+            return Some((
+                g.severity,
+                format!("{who} is in {} ({} [[lower]]){why}", g.name, self.origin),
+            ));
+        }
         let user = user?;
         if let Some(team) = &self.documentation_team
             && in_scope(rule, &team.rules)

@@ -534,3 +534,72 @@ fn the_alert_document_follows_the_contract() {
         &json!(["alice is on the documentation team (quarry.toml [documentation_team])"])
     );
 }
+
+#[test]
+fn named_groups_lower_their_rules_and_say_why() {
+    let text = r#"
+[[lower]]
+name = "the platform team"
+users = ["eng-*"]
+rules = ["Burst"]
+severity = "low"
+reason = "they read runbooks in bursts during incidents"
+"#;
+    let mut events = views("eng-omar", "10.0.0.7", &[0.0, 1.0, 2.0]);
+    events.extend(views("alice", "10.0.0.1", &[0.0, 1.0, 2.0]));
+    events.push(ev(3.0, "eng-omar", Some("10.0.0.7"), "space_exported"));
+    let (alerts, _) = run(events, tuning(text), HuntOptions::default());
+    let find = |rule: &str, user: &str| {
+        alerts
+            .iter()
+            .find(|a| a.rule_name == rule && a.user.as_deref() == Some(user))
+            .unwrap()
+    };
+    let omar = find("Burst", "eng-omar");
+    assert_eq!(omar.severity, Severity::Low);
+    assert!(
+        omar.reason().ends_with(
+            "Severity lowered from medium to low: eng-omar is in the platform team (quarry.toml [[lower]]): they read runbooks in bursts during incidents."
+        ),
+        "{}",
+        omar.reason()
+    );
+    assert_eq!(find("Burst", "alice").severity, Severity::Medium);
+    // Out of the group's rules: untouched.
+    assert_eq!(find("Export", "eng-omar").severity, Severity::High);
+    // Sources that do not name the user (a proxy's log of browser sessions) match by address.
+    let by_ip = tuning(
+        "[[lower]]\nname = \"the platform team\"\nsource_ips = [\"10.0.0.*\"]\nrules = [\"Export\"]\n",
+    );
+    let (alerts, _) = run(
+        vec![
+            json!({"@timestamp": 1_795_428_000_000i64, "event": {"action": "space_exported"}, "source": {"ip": "10.0.0.9"}}),
+        ],
+        by_ip,
+        HuntOptions::default(),
+    );
+    assert_eq!(alerts[0].severity, Severity::Low);
+    assert!(
+        alerts[0]
+            .reason()
+            .contains("10.0.0.9 (by address) is in the platform team"),
+        "{}",
+        alerts[0].reason()
+    );
+    // An alert already at the group's severity keeps it and still says why.
+    let low =
+        tuning("[[lower]]\nname = \"search team\"\nusers = [\"dave\"]\nrules = [\"Search\"]\n");
+    let (alerts, _) = run(
+        vec![ev(0.0, "dave", Some("10.0.0.4"), "search_performed")],
+        low,
+        HuntOptions::default(),
+    );
+    assert_eq!(alerts[0].severity, Severity::Low);
+    assert!(
+        alerts[0]
+            .reason()
+            .ends_with("Tuning: dave is in search team (quarry.toml [[lower]])."),
+        "{}",
+        alerts[0].reason()
+    );
+}

@@ -1,11 +1,13 @@
 //! One module per subcommand; each exposes `Args` (its clap arguments) and `run`.
 
+pub mod atomic;
 pub mod bench;
 pub mod check;
 pub mod hunt;
 pub mod normalize;
 pub mod query;
 pub mod rules;
+pub mod simulate;
 
 use std::io::IsTerminal;
 

@@ -1,6 +1,8 @@
 //! `quarry rules`: look at and validate detection rules.
 
 use std::path::PathBuf;
+
+use anyhow::Context;
 use std::process::ExitCode;
 
 /// List or validate detection rules (the built-in pack, or a directory of rule files).
@@ -29,6 +31,20 @@ enum Command {
         #[arg(value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// The detection matrix: the alerts each atomic test and false-positive scenario raises in
+    /// each log source (simulated, normalized and hunted with the simulated organization's
+    /// tuning), as Markdown.
+    Matrix {
+        /// A directory of rule files instead of the built-in pack.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+        /// Tuning instead of rules/confluence/tests/tuning/simulated-org.toml.
+        #[arg(long, value_name = "FILE")]
+        tuning: Option<PathBuf>,
+        /// Write the Markdown to FILE (e.g. docs/detection-matrix.md) instead of printing it.
+        #[arg(long, value_name = "FILE")]
+        write: Option<PathBuf>,
+    },
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -36,6 +52,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (dir, list) = match &args.command {
         Command::List { dir } => (dir.as_deref(), true),
         Command::Validate { dir } => (dir.as_deref(), false),
+        Command::Matrix {
+            rules,
+            tuning,
+            write,
+        } => return matrix(rules.as_deref(), tuning.as_deref(), write.as_deref(), style),
     };
     let rules = match crate::pack::load(dir, style) {
         Ok(r) => r,
@@ -64,6 +85,43 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     } else {
         println!("{} rules valid", rules.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn matrix(
+    dir: Option<&std::path::Path>,
+    tuning: Option<&std::path::Path>,
+    write: Option<&std::path::Path>,
+    style: quarry_eql::Style,
+) -> anyhow::Result<ExitCode> {
+    let mut rules = match crate::pack::load(dir, style) {
+        Ok(r) => r,
+        Err(rendered) => {
+            eprint!("{rendered}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let (origin, text) = match tuning {
+        Some(path) => (
+            path.display().to_string(),
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        ),
+        None => (
+            crate::pack::SIMULATED_ORG_TUNING.0.to_string(),
+            crate::pack::SIMULATED_ORG_TUNING.1.to_string(),
+        ),
+    };
+    let tuning = quarry_rules::tuning::Tuning::parse(&origin, &text)?;
+    tuning.apply_to_rules(&mut rules)?;
+    let markdown = crate::matrix::compute(&rules, &tuning)?.markdown();
+    match write {
+        Some(path) => {
+            std::fs::write(path, &markdown)
+                .with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("quarry: wrote {}", path.display());
+        }
+        None => print!("{markdown}"),
     }
     Ok(ExitCode::SUCCESS)
 }
