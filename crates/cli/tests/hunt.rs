@@ -335,3 +335,60 @@ fn the_readme_shows_what_hunt_prints() {
     let printed = String::from_utf8(out.stdout).unwrap();
     assert_eq!(shown, printed.trim_end_matches('\n'));
 }
+
+#[test]
+fn a_truncated_compressed_file_is_hunted_up_to_the_cut() {
+    use std::io::Write;
+    let d = dir("hunt-truncated");
+    let mut log = String::new();
+    for i in 0..3000 {
+        log.push_str(&format!(
+            "[23/Nov/2026:10:{:02}:{:02} +0000] bob http-nio-8090-exec-1 10.0.0.2 GET /display/ENG/Page{i} HTTP/1.1 200 30ms 5120 - Mozilla/5.0 (X11)\n",
+            i / 60 % 60,
+            i % 60
+        ));
+    }
+    let mut child = Command::new("gzip")
+        .arg("-c")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(log.as_bytes())
+        .unwrap();
+    let gz = child.wait_with_output().unwrap().stdout;
+    let path = d.join("access.log.gz");
+    std::fs::write(&path, &gz[..gz.len() - 100]).unwrap();
+    let out = quarry(&[
+        "hunt",
+        "--no-config",
+        "--format",
+        "ndjson",
+        path.to_str().unwrap(),
+    ]);
+    let got = who(&alerts(&out));
+    assert!(got.contains(&t("medium", BULK, "bob")), "{got:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("error: stopped reading after"), "{stderr}");
+}
+
+#[test]
+fn an_input_named_twice_is_hunted_once() {
+    let out = quarry(&[
+        "hunt",
+        "--format",
+        "ndjson",
+        "examples/",
+        "examples/confluence-audit.log",
+    ]);
+    assert_eq!(alerts(&out).len(), 13);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("is named more than once; hunting it once"),
+        "{stderr}"
+    );
+}

@@ -84,21 +84,6 @@ impl Error {
         (!diagnostics.is_empty()).then_some(Error { diagnostics })
     }
 
-    /// The same error with every span moved `offset` bytes later: for a query embedded in a
-    /// larger text (a rule file), so that rendering against that text points into it.
-    pub fn shifted(&self, offset: usize) -> Error {
-        let diagnostics = self
-            .diagnostics
-            .iter()
-            .map(|d| {
-                let mut d = d.clone();
-                d.span = Span::new(d.span.range().start + offset, d.span.range().end + offset);
-                d
-            })
-            .collect();
-        Error { diagnostics }
-    }
-
     /// The first problem: for a syntax error, the only one.
     pub fn first(&self) -> &Diagnostic {
         &self.diagnostics[0]

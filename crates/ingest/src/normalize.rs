@@ -70,6 +70,8 @@ pub struct Report {
     pub first_errors: Vec<String>,
     /// Events written after a later one (beyond the reorder window).
     pub out_of_order: u64,
+    /// Why reading stopped before the end of the input, if it did.
+    pub read_error: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +114,7 @@ pub fn normalize(
         malformed: 0,
         first_errors: Vec::new(),
         out_of_order: 0,
+        read_error: None,
     };
     let mut buffer = Reorder::new(options.reorder_window);
     let mut window_set = false;
@@ -129,7 +132,20 @@ pub fn normalize(
         };
     // A CSV export (CloudAppEvents) is handed to a CSV reader whole: quoted fields span lines.
     let mut csv_header: Option<Vec<u8>> = None;
-    while let Some((number, line)) = lines.next_line().map_err(io_err)? {
+    loop {
+        // A read error (a truncated gzip file, a vanished disk) ends the input, not the work
+        // done on it: what was read is still written, and the report says where it stopped.
+        let (number, line) = match lines.next_line() {
+            Ok(Some(next)) => next,
+            Ok(None) => break,
+            Err(e) => {
+                report.read_error = Some(format!(
+                    "stopped reading after {} records: {e}",
+                    report.records
+                ));
+                break;
+            }
+        };
         let text = match line {
             Line::TooLong(n) => {
                 report.records += 1;

@@ -37,12 +37,20 @@ pub struct Alert {
     /// The group key: (field, value) in the rule's group order.
     pub group: Vec<(String, Option<String>)>,
     pub user: Option<String>,
+    /// The client address when there is one: the group's, or the only one the events have.
     pub source_ip: Option<String>,
+    /// Distinct client addresses of the events (at most [`MAX_ADDRESSES`] kept).
+    pub addresses: Vec<String>,
+    pub address_count: u64,
     /// Distinct events by `event.action`.
     pub actions: BTreeMap<String, u64>,
     /// Distinct search texts, in order of first appearance (at most [`MAX_SEARCHES`]).
     pub searches: Vec<String>,
+    /// Search events.
     pub search_count: u64,
+    /// Distinct search texts (counted up to [`MAX_DISTINCT`]).
+    pub distinct_searches: u64,
+    seen_searches: std::collections::HashSet<String>,
     /// The largest window count of a threshold match.
     pub threshold_count: Option<u64>,
     pub evidence: Vec<Arc<Document>>,
@@ -51,9 +59,19 @@ pub struct Alert {
     pub tuning: Vec<String>,
     /// End of the suppression window.
     pub window_end: Timestamp,
-    /// Position of the newest event counted, so overlapping matches count each event once.
-    max_position: Option<u64>,
+    /// When the last folded match completed.
+    pub last_match: Timestamp,
+    /// The alert folds matches (its rule suppresses, and suppression is on).
+    pub folding: bool,
+    /// Positions of the events counted, so overlapping matches count each event once.
+    counted: std::collections::HashSet<u64>,
 }
+
+/// How many distinct addresses an alert names.
+pub const MAX_ADDRESSES: usize = 10;
+
+/// How many distinct search texts an alert tells apart.
+pub const MAX_DISTINCT: usize = 1_000;
 
 /// How many distinct search texts an alert quotes.
 pub const MAX_SEARCHES: usize = 10;
@@ -115,41 +133,65 @@ impl Alert {
             source_ip: group
                 .iter()
                 .find(|(f, _)| f == "source.ip")
-                .and_then(|(_, v)| v.clone())
-                .or_else(|| text(fields.source_ip)),
+                .and_then(|(_, v)| v.clone()),
+            addresses: Vec::new(),
+            address_count: 0,
             group,
             actions: BTreeMap::new(),
             searches: Vec::new(),
             search_count: 0,
+            distinct_searches: 0,
+            seen_searches: std::collections::HashSet::new(),
             threshold_count: None,
             evidence: Vec::new(),
             evidence_omitted: 0,
             tuning: Vec::new(),
             window_end,
-            max_position: None,
+            last_match: at,
+            folding: false,
+            counted: std::collections::HashSet::new(),
         };
-        alert.fold(events, threshold_count, fields, max_evidence);
+        alert.fold(events, at, threshold_count, fields, max_evidence);
         alert
+    }
+
+    /// The client address to show: the group's, or the only one the events came from.
+    pub fn shown_address(&self) -> Option<&str> {
+        self.source_ip
+            .as_deref()
+            .or(match self.addresses.as_slice() {
+                [only] if self.address_count == 1 => Some(only.as_str()),
+                _ => None,
+            })
     }
 
     /// Folds one more match into the alert.
     pub fn fold(
         &mut self,
         events: &[Arc<Document>],
+        at: Timestamp,
         threshold_count: Option<u64>,
         fields: AlertFields,
         max_evidence: usize,
     ) {
         self.match_count += 1;
+        self.last_match = self.last_match.max(at);
         if let Some(c) = threshold_count {
             self.threshold_count = Some(self.threshold_count.map_or(c, |t| t.max(c)));
         }
         for e in events {
-            if self.max_position.is_some_and(|p| e.position() <= p) {
+            if !self.counted.insert(e.position()) {
                 continue;
             }
-            self.max_position = Some(e.position());
             self.event_count += 1;
+            if let Some(ip) = crate::threshold::key_value(e.field(fields.source_ip))
+                && !self.addresses.contains(&ip)
+            {
+                self.address_count += 1;
+                if self.addresses.len() < MAX_ADDRESSES {
+                    self.addresses.push(ip);
+                }
+            }
             let ts = e.timestamp();
             self.first_seen = self.first_seen.min(ts);
             self.last_seen = self.last_seen.max(ts);
@@ -158,10 +200,13 @@ impl Alert {
             if action == "search_performed" {
                 self.search_count += 1;
                 if let Some(text) = crate::threshold::key_value(e.field(fields.message))
-                    && self.searches.len() < MAX_SEARCHES
-                    && !self.searches.contains(&text)
+                    && self.seen_searches.len() < MAX_DISTINCT
+                    && self.seen_searches.insert(text.clone())
                 {
-                    self.searches.push(text);
+                    self.distinct_searches += 1;
+                    if self.searches.len() < MAX_SEARCHES {
+                        self.searches.push(text);
+                    }
                 }
             }
             *self.actions.entry(action).or_default() += 1;
@@ -185,16 +230,27 @@ impl Alert {
 
     /// One sentence: who, from where, how many of what, over how long, and what tuning did.
     pub fn reason(&self) -> String {
-        let who = self.user.as_deref().unwrap_or("an unknown user");
-        let from = match &self.source_ip {
-            Some(ip) => format!(" from {ip}"),
-            None => String::new(),
+        let who = self
+            .user
+            .as_deref()
+            .map_or_else(|| "an unknown user".to_string(), printable);
+        let from = match (self.shown_address(), self.addresses.first()) {
+            (Some(ip), _) => format!(" from {}", printable(ip)),
+            (None, Some(first)) => {
+                let others = self.address_count - 1;
+                format!(
+                    " from {} and {others} other address{}",
+                    printable(first),
+                    if others == 1 { "" } else { "es" }
+                )
+            }
+            (None, None) => String::new(),
         };
         let breakdown = {
             let mut by: Vec<(&String, &u64)> = self.actions.iter().collect();
             by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
             by.iter()
-                .map(|(a, n)| format!("{n} {a}"))
+                .map(|(a, n)| format!("{n} {}", printable(a)))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -225,9 +281,9 @@ impl Alert {
                 .searches
                 .iter()
                 .take(3)
-                .map(|s| format!("\"{s}\""))
+                .map(|s| format!("\"{}\"", printable(s)))
                 .collect();
-            let more = self.search_count.saturating_sub(quoted.len() as u64);
+            let more = self.distinct_searches.saturating_sub(quoted.len() as u64);
             out.push_str(&format!(", searching for {}", quoted.join(", ")));
             if more > 0 {
                 out.push_str(&format!(" and {more} more"));
@@ -273,7 +329,9 @@ impl Alert {
         k(&mut m, "original_time", json!(self.first_seen.to_string()));
         k(&mut m, "status", json!("active"));
         k(&mut m, "workflow_status", json!("open"));
-        if self.match_count > 1 {
+        // As Kibana writes them for a rule with suppression: the count of suppressed
+        // duplicates (0 when none), from the first alert to the last duplicate.
+        if self.folding {
             k(
                 &mut m,
                 "suppression.docs_count",
@@ -297,7 +355,7 @@ impl Alert {
             k(
                 &mut m,
                 "suppression.end",
-                json!(self.window_end.to_string()),
+                json!(self.last_match.to_string()),
             );
         }
         if let Some(c) = self.threshold_count {
@@ -333,8 +391,11 @@ impl Alert {
         if let Some(u) = &self.user {
             put(&mut m, "user.name", json!(u));
         }
-        if let Some(ip) = &self.source_ip {
+        if let Some(ip) = self.shown_address() {
             put(&mut m, "source.ip", json!(ip));
+        }
+        if !self.addresses.is_empty() {
+            put(&mut m, "related.ip", json!(self.addresses));
         }
         let mut q = json!({
             "first_seen": self.first_seen.to_string(),
@@ -358,6 +419,23 @@ impl Alert {
         m.insert("quarry".into(), q);
         Json::Object(m)
     }
+}
+
+/// Text from a log made safe to print: control characters (an escape sequence that would
+/// clear a terminal, a newline that would forge a table row) are written as `\u{..}`.
+pub fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Sets a dotted field in nested objects, creating parents.

@@ -285,6 +285,9 @@ impl Hunt {
             self.stats.out_of_range += 1;
             return Ok(());
         }
+        // Threshold executions due before this event decide matches that may fold into alerts
+        // about to close: run them first.
+        self.advance_thresholds(ts);
         self.expire(ts);
         self.stats.events += 1;
         self.input_start.get_or_insert(ts);
@@ -328,6 +331,18 @@ impl Hunt {
             }
         }
         Ok(())
+    }
+
+    fn advance_thresholds(&mut self, ts: Timestamp) {
+        let mut out = Vec::new();
+        for index in 0..self.compiled.len() {
+            if let Evaluator::Threshold(t) = &mut self.compiled[index].evaluator {
+                t.advance(ts, &mut out);
+                for m in out.drain(..) {
+                    self.on_threshold(index, m);
+                }
+            }
+        }
     }
 
     /// Alerts closed so far (their suppression window has passed).
@@ -466,13 +481,13 @@ impl Hunt {
         let key = (rule, values);
         if let Some(open) = self.open.get_mut(&key) {
             if at <= open.window_end {
-                open.fold(&events, threshold_count, fields, max_evidence);
+                open.fold(&events, at, threshold_count, fields, max_evidence);
                 return;
             }
             let done = self.open.remove(&key).expect("present");
             self.close(done);
         }
-        let alert = Alert::open(
+        let mut alert = Alert::open(
             rule,
             &self.rules[rule],
             group,
@@ -483,6 +498,7 @@ impl Hunt {
             fields,
             max_evidence,
         );
+        alert.folding = true;
         self.expiry.push(Reverse((alert.window_end, key.clone())));
         self.open.insert(key, alert);
     }
@@ -511,7 +527,11 @@ impl Hunt {
         if let Some((severity, reason)) = self.tuning.lowering(
             rule,
             alert.user.as_deref(),
-            alert.source_ip.as_deref(),
+            if alert.address_count as usize == alert.addresses.len() {
+                &alert.addresses
+            } else {
+                &[]
+            },
             alert.timestamp,
             first_seen,
             self.input_start,

@@ -63,8 +63,11 @@ pub enum ValueList {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Term {
+    /// The value: literal text, or for a wildcard term an EQL `like` pattern.
     pub text: String,
     pub quoted: bool,
+    /// An unquoted term with an unescaped `*`.
+    pub wildcard: bool,
 }
 
 /// Parses `source` as KQL.
@@ -115,27 +118,46 @@ impl Kql {
 
     /// The EQL condition with the same meaning.
     pub fn to_eql(&self) -> String {
+        self.eql(false)
+    }
+
+    /// `guard`: under a `not`, where a test of a missing field must be false (Kibana's
+    /// `must_not` keeps documents without the field) rather than EQL's null.
+    fn eql(&self, guard: bool) -> String {
         match self {
-            Kql::And(xs) => join(xs, " and "),
-            Kql::Or(xs) => join(xs, " or "),
-            Kql::Not(x) => format!("not ({})", x.to_eql()),
+            Kql::And(xs) => join(xs, " and ", guard),
+            Kql::Or(xs) => join(xs, " or ", guard),
+            Kql::Not(x) => format!("not ({})", x.eql(true)),
             Kql::Exists { field, .. } => format!("{} != null", eql_field(field)),
             Kql::Range {
                 field, op, value, ..
-            } => format!("{} {op} {}", eql_field(field), literal(value)),
+            } => {
+                let f = eql_field(field);
+                let test = format!("{f} {op} {}", range_literal(value));
+                guarded(&f, test, guard)
+            }
             Kql::Match { field, values, .. } => {
                 let f = eql_field(field);
-                match values {
+                let test = match values {
                     ValueList::One(t) => term_test(&f, t),
                     ValueList::All(ts) => ts
                         .iter()
                         .map(|t| term_test(&f, t))
                         .collect::<Vec<_>>()
                         .join(" and "),
-                    ValueList::Any(ts) if ts.iter().all(|t| !is_wildcard(t)) => format!(
-                        "{f} in ({})",
-                        ts.iter().map(literal).collect::<Vec<_>>().join(", ")
-                    ),
+                    ValueList::Any(ts)
+                        if ts
+                            .iter()
+                            .all(|t| !t.wildcard && literal_forms(t).len() == 1) =>
+                    {
+                        format!(
+                            "{f} in ({})",
+                            ts.iter()
+                                .map(|t| quote(&t.text))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    }
                     ValueList::Any(ts) => format!(
                         "({})",
                         ts.iter()
@@ -143,42 +165,64 @@ impl Kql {
                             .collect::<Vec<_>>()
                             .join(" or ")
                     ),
-                }
+                };
+                guarded(&f, test, guard)
             }
         }
     }
 }
 
-fn join(xs: &[Kql], sep: &str) -> String {
+fn guarded(field: &str, test: String, guard: bool) -> String {
+    if guard {
+        format!("({field} != null and {test})")
+    } else {
+        test
+    }
+}
+
+fn join(xs: &[Kql], sep: &str, guard: bool) -> String {
     xs.iter()
         .map(|x| match x {
-            Kql::And(_) | Kql::Or(_) => format!("({})", x.to_eql()),
-            _ => x.to_eql(),
+            Kql::And(_) | Kql::Or(_) => format!("({})", x.eql(guard)),
+            _ => x.eql(guard),
         })
         .collect::<Vec<_>>()
         .join(sep)
 }
 
-fn is_wildcard(t: &Term) -> bool {
-    !t.quoted && t.text.contains('*')
+/// The EQL literals an exact KQL value matches: an unquoted number matches a numeric field
+/// by value and a keyword field by its text, as Kibana's field-typed query does.
+fn literal_forms(t: &Term) -> Vec<String> {
+    let number = t.text.parse::<i64>().is_ok() || t.text.parse::<f64>().is_ok_and(f64::is_finite);
+    if !t.quoted && number {
+        vec![t.text.clone(), quote(&t.text)]
+    } else {
+        vec![quote(&t.text)]
+    }
 }
 
 fn term_test(field: &str, t: &Term) -> String {
-    if is_wildcard(t) {
-        format!("{field} like {}", quote(&t.text))
+    if t.wildcard {
+        return format!("{field} like {}", quote(&t.text));
+    }
+    let forms = literal_forms(t);
+    if forms.len() == 1 {
+        format!("{field} == {}", forms[0])
     } else {
-        format!("{field} == {}", literal(t))
+        format!(
+            "({})",
+            forms
+                .iter()
+                .map(|v| format!("{field} == {v}"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )
     }
 }
 
-/// An unquoted number stays a number (KQL compares numeric fields numerically).
-fn literal(t: &Term) -> String {
-    let number = t.text.parse::<i64>().is_ok() || t.text.parse::<f64>().is_ok_and(f64::is_finite);
-    if !t.quoted && number {
-        t.text.clone()
-    } else {
-        quote(&t.text)
-    }
+/// A range bound: numbers stay numbers.
+fn range_literal(t: &Term) -> String {
+    literal_forms(t).swap_remove(0)
 }
 
 /// An EQL string literal.
@@ -220,6 +264,11 @@ struct Token {
     kind: Tok,
     text: String,
     start: usize,
+    /// A word with an unescaped `*`.
+    wildcard: bool,
+    /// A word with a `*` or `?` meant literally (an escaped `*`, or any `?`): EQL's `like`
+    /// has no escape, so such a word cannot also hold a wildcard.
+    literal_special: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -304,10 +353,13 @@ fn lex(source: &str) -> Result<Vec<Token>, KqlError> {
                     kind: Tok::Quoted,
                     text,
                     start,
+                    wildcard: false,
+                    literal_special: false,
                 });
             }
             _ => {
                 let mut text = String::new();
+                let (mut wildcard, mut literal_special) = (false, false);
                 while i < bytes.len() {
                     let b = bytes[i];
                     if matches!(
@@ -321,11 +373,14 @@ fn lex(source: &str) -> Result<Vec<Token>, KqlError> {
                             offset: i,
                             message: "a backslash ends the query".into(),
                         })?;
+                        literal_special |= next == '*' || next == '?';
                         text.push(next);
                         i += 1 + next.len_utf8();
                         continue;
                     }
                     let ch = source[i..].chars().next().expect("in bounds");
+                    wildcard |= ch == '*';
+                    literal_special |= ch == '?';
                     text.push(ch);
                     i += ch.len_utf8();
                 }
@@ -333,6 +388,8 @@ fn lex(source: &str) -> Result<Vec<Token>, KqlError> {
                     kind: Tok::Word,
                     text,
                     start,
+                    wildcard,
+                    literal_special,
                 });
             }
         }
@@ -345,6 +402,8 @@ fn tok(kind: Tok, text: &str, start: usize) -> Token {
         kind,
         text: text.into(),
         start,
+        wildcard: false,
+        literal_special: false,
     }
 }
 
@@ -482,10 +541,19 @@ impl Parser {
             Some(t) if t.kind == Tok::Quoted => Ok(Term {
                 text: t.text,
                 quoted: true,
+                wildcard: false,
             }),
+            Some(t) if t.kind == Tok::Word && t.wildcard && t.literal_special => Err(self.error_at(
+                t.start,
+                format!(
+                    "`{}` mixes a wildcard `*` with a literal `*` or `?`, which EQL's `like` cannot express",
+                    t.text
+                ),
+            )),
             Some(t) if t.kind == Tok::Word => Ok(Term {
                 text: t.text,
                 quoted: false,
+                wildcard: t.wildcard,
             }),
             _ => Err(self.error_at(at, "expected a value")),
         }
@@ -556,7 +624,13 @@ mod tests {
             ),
             (
                 "http.response.status_code : 200",
-                "http.response.status_code == 200",
+                r#"(http.response.status_code == 200 or http.response.status_code == "200")"#,
+            ),
+            // Escapes: a literal `*` is an exact value; `?` is not a KQL wildcard.
+            (r"event.action : page\*", r#"event.action == "page*""#),
+            (
+                "event.action : page_view?d",
+                r#"event.action == "page_view?d""#,
             ),
             ("url.path : /rest/api/*", r#"url.path like "/rest/api/*""#),
             (
@@ -567,7 +641,12 @@ mod tests {
             (r#"a : ("x" or "y")"#, r#"a in ("x", "y")"#),
             ("a : (x* or y)", r#"(a like "x*" or a == "y")"#),
             ("a : (x and y)", r#"a == "x" and a == "y""#),
-            ("not a : x", r#"not (a == "x")"#),
+            // Under `not`, a missing field is not a match (Kibana's must_not keeps it).
+            ("not a : x", r#"not ((a != null and a == "x"))"#),
+            (
+                "not (a : x or b : *)",
+                r#"not ((a != null and a == "x") or b != null)"#,
+            ),
             (
                 "a : x or b : y and c : z",
                 r#"a == "x" or (b == "y" and c == "z")"#,
@@ -577,6 +656,10 @@ mod tests {
                 r#"(a == "x" or b == "y") and c == "z""#,
             ),
             ("bytes >= 1000", "bytes >= 1000"),
+            (
+                "not bytes >= 1000",
+                "not ((bytes != null and bytes >= 1000))",
+            ),
             (r#"a : "say \"hi\"""#, r#"a == "say \"hi\"""#),
         ];
         for (kql, expected) in cases {
@@ -595,6 +678,8 @@ mod tests {
             ("a : (x or y and z)", 12, "mixing"),
             ("a:{ b : c }", 2, "nested-field"),
             ("(a : x", 0, "never closed"),
+            (r"a : x*\*", 4, "mixes a wildcard"),
+            ("a : x*?", 4, "mixes a wildcard"),
         ];
         for (kql, offset, message) in cases {
             let e = parse(kql).unwrap_err();

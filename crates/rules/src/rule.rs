@@ -348,10 +348,14 @@ pub fn load_sources(
     options: &LoadOptions,
 ) -> Result<Vec<Rule>, Vec<LoadError>> {
     let mut rules = Vec::new();
+    let mut texts = Vec::new();
     let mut errors = Vec::new();
     for (path, text) in sources {
         match parse_rule(&path, &text, options) {
-            Ok(rule) => rules.push(rule),
+            Ok(rule) => {
+                rules.push(rule);
+                texts.push(text);
+            }
             Err(problems) => errors.push(LoadError::Invalid {
                 path: path.display().to_string(),
                 text,
@@ -360,14 +364,27 @@ pub fn load_sources(
         }
     }
     let mut seen: HashMap<&str, &Path> = HashMap::new();
-    for rule in &rules {
+    for (rule, text) in rules.iter().zip(&texts) {
         if let Some(first) = seen.insert(&rule.rule_id, &rule.path) {
-            errors.push(LoadError::Set {
+            // Point at the rule_id's value in the later file.
+            let at = text
+                .find("rule_id")
+                .and_then(|k| text[k..].find(&rule.rule_id).map(|v| k + v - 1))
+                .unwrap_or(0);
+            let end = (at + rule.rule_id.len() + 2).min(text.len());
+            errors.push(LoadError::Invalid {
                 path: rule.path.display().to_string(),
-                message: format!(
-                    "rule_id {} is also the rule_id of {}",
-                    rule.rule_id,
-                    first.display()
+                text: text.clone(),
+                problems: quarry_eql::Error::from(
+                    diag(
+                        at..end,
+                        format!(
+                            "rule_id {} is also the rule_id of {}",
+                            rule.rule_id,
+                            first.display()
+                        ),
+                    )
+                    .with_help("every rule needs its own UUID"),
                 ),
             });
         }
@@ -520,26 +537,102 @@ struct RawDuration {
     unit: String,
 }
 
-/// Where a string value's contents begin in the file: after the opening quotes, and after the
-/// newline that directly follows `'''` or `"""`. Exact for literal strings; for basic strings
-/// with escapes, columns after an escape drift by the escape's length.
-fn content_start(text: &str, span: &Range<usize>) -> usize {
-    let value = &text[span.clone()];
-    let quote = if value.starts_with("'''") || value.starts_with("\"\"\"") {
-        3
-    } else {
-        1
-    };
-    let mut start = span.start + quote;
-    let rest = &text[start..];
-    if quote == 3 {
-        if rest.starts_with("\r\n") {
-            start += 2;
-        } else if rest.starts_with('\n') {
-            start += 1;
+/// Where each byte of a TOML string value came from in the file, so that a problem found in
+/// the value (a query) is reported at its place in the file. Literal strings are copied
+/// verbatim; basic strings (`"..."`, `"""..."""`) are re-scanned for their escapes and
+/// line-ending backslashes.
+pub struct ValueMap {
+    /// Source offset of each byte of the value.
+    starts: Vec<usize>,
+    /// Source offset just after the value.
+    end: usize,
+}
+
+impl ValueMap {
+    /// `value` is the decoded string (the parser's; it tells whether CRLF was kept).
+    pub fn new(text: &str, span: &Range<usize>, value: &str) -> ValueMap {
+        let keeps_cr = value.contains('\r');
+        let raw = &text[span.clone()];
+        let (quote, basic) = if raw.starts_with("'''") {
+            (3, false)
+        } else if raw.starts_with("\"\"\"") {
+            (3, true)
+        } else {
+            (1, raw.starts_with('"'))
+        };
+        let body_start = span.start + quote;
+        let body_end = span.end.saturating_sub(quote).max(body_start);
+        let bytes = text.as_bytes();
+        let mut i = body_start;
+        // A newline right after the opening delimiter of a multi-line string is not content.
+        if quote == 3 {
+            if text[i..].starts_with("\r\n") {
+                i += 2;
+            } else if text[i..].starts_with('\n') {
+                i += 1;
+            }
+        }
+        let mut starts = Vec::with_capacity(body_end.saturating_sub(i));
+        let push = |out: &mut Vec<usize>, at: usize, len: usize| {
+            out.extend(std::iter::repeat_n(at, len));
+        };
+        while i < body_end {
+            let c = text[i..].chars().next().expect("in bounds");
+            if basic && c == '\\' {
+                let next = bytes.get(i + 1).copied().unwrap_or(b' ');
+                match next {
+                    b'u' | b'U' => {
+                        let digits = if next == b'u' { 4 } else { 8 };
+                        let ch = text
+                            .get(i + 2..i + 2 + digits)
+                            .and_then(|h| u32::from_str_radix(h, 16).ok())
+                            .and_then(char::from_u32);
+                        push(&mut starts, i, ch.map_or(1, char::len_utf8));
+                        i += 2 + digits;
+                    }
+                    b' ' | b'\t' | b'\r' | b'\n' if quote == 3 => {
+                        // A line-ending backslash: it and all whitespace after it vanish.
+                        i += 1;
+                        while i < body_end && matches!(bytes[i], b' ' | b'\t' | b'\r' | b'\n') {
+                            i += 1;
+                        }
+                    }
+                    _ => {
+                        push(&mut starts, i, 1);
+                        i += 2;
+                    }
+                }
+                continue;
+            }
+            if c == '\r' && quote == 3 && !keeps_cr && text[i..].starts_with("\r\n") {
+                i += 1;
+                continue;
+            }
+            push(&mut starts, i, c.len_utf8());
+            i += c.len_utf8();
+        }
+        ValueMap {
+            starts,
+            end: body_end,
         }
     }
-    start
+
+    /// The file offset of byte `offset` of the value.
+    pub fn at(&self, offset: usize) -> usize {
+        self.starts.get(offset).copied().unwrap_or(self.end)
+    }
+
+    /// A span of the value as a range of the file.
+    pub fn span(&self, span: quarry_eql::span::Span) -> Range<usize> {
+        let r = span.range();
+        let start = self.at(r.start);
+        let end = if r.end > r.start {
+            self.at(r.end - 1) + 1
+        } else {
+            start
+        };
+        start..end.max(start)
+    }
 }
 
 /// `now-90m` -> 90 minutes; `5m` -> 5 minutes (units `s`, `m`, `h`, `d`).
@@ -703,7 +796,7 @@ fn validate(
     let interval_ms = duration(&r.interval, false, 5 * 60_000, "interval", problems);
     // The query.
     let query_span = r.query.span();
-    let query_start = content_start(text, &query_span);
+    let map = ValueMap::new(text, &query_span, r.query.get_ref());
     let query = r.query.get_ref().clone();
     let known = options.known_fields.as_deref();
     let rule_type = r.rule_type.get_ref().clone();
@@ -711,7 +804,7 @@ fn validate(
     let kind = match (rule_type.as_str(), language.as_str()) {
         ("eql", "eql") => match quarry_eql::parse(&query) {
             Ok(q) => {
-                check_fields(&q, known, query_start, problems);
+                check_fields(&q, known, &map, problems);
                 if let QueryBody::Sample(_) = q.body {
                     problems.push(diag(
                         query_span.clone(),
@@ -721,7 +814,12 @@ fn validate(
                 Some(RuleKind::Eql(q))
             }
             Err(e) => {
-                problems.extend(e.shifted(query_start).diagnostics().iter().cloned());
+                problems.extend(e.diagnostics().iter().map(|d| {
+                    let mut d = d.clone();
+                    let r = map.span(d.span);
+                    d.span = quarry_eql::span::Span::new(r.start, r.end);
+                    d
+                }));
                 None
             }
         },
@@ -731,7 +829,7 @@ fn validate(
                     for (field, (start, end)) in k.fields() {
                         if !known.iter().any(|f| f == field) {
                             problems.push(diag(
-                                query_start + start..query_start + end,
+                                map.at(start)..map.at(end.saturating_sub(1)) + 1,
                                 format!("`{field}` is not a field the normalized events carry"),
                             ));
                         }
@@ -741,7 +839,7 @@ fn validate(
             }) {
                 Ok(q) => Some(q),
                 Err(e) => {
-                    let at = query_start + e.offset;
+                    let at = map.at(e.offset);
                     problems.push(diag(at..at + 1, format!("KQL: {}", e.message)));
                     None
                 }
@@ -989,7 +1087,7 @@ fn check_field_name(f: &Spanned<String>, known: Option<&[String]>, problems: &mu
 fn check_fields(
     q: &ast::Query,
     known: Option<&[String]>,
-    offset: usize,
+    map: &ValueMap,
     problems: &mut Vec<Diagnostic>,
 ) {
     let Some(known) = known else { return };
@@ -1016,7 +1114,7 @@ fn check_fields(
             };
             problems.push(
                 diag(
-                    span.range().start + offset..span.range().end + offset,
+                    map.span(span),
                     format!("`{name}` is not a field the normalized events carry"),
                 )
                 .with_help(help),

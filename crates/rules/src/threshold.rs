@@ -52,6 +52,8 @@ pub struct ThresholdEvaluator<E> {
     mode: ThresholdMode,
     groups: HashMap<Vec<String>, Group<E>>,
     next_execution: Option<i64>,
+    /// Events pushed (sliding mode), to forget idle groups now and then.
+    pushed: u64,
 }
 
 struct Group<E> {
@@ -102,6 +104,15 @@ impl<E: Event> ThresholdEvaluator<E> {
             mode,
             groups: HashMap::new(),
             next_execution: None,
+            pushed: 0,
+        }
+    }
+
+    /// Runs what is due before `ts` (Kibana's executions scheduled earlier), without an event:
+    /// the caller learns of matches decided before the time it is about to act on.
+    pub fn advance(&mut self, ts: Timestamp, out: &mut Vec<ThresholdMatch<E>>) {
+        if self.mode == ThresholdMode::Kibana {
+            self.run_executions_before(ts.millis(), out);
         }
     }
 
@@ -110,6 +121,17 @@ impl<E: Event> ThresholdEvaluator<E> {
         let ts = event.timestamp().millis();
         if self.mode == ThresholdMode::Kibana {
             self.run_executions_before(ts, out);
+        } else {
+            self.pushed += 1;
+            if self.pushed.is_multiple_of(4096) {
+                // Forget groups whose window holds nothing any more.
+                let oldest = ts.saturating_sub(self.window_ms);
+                self.groups.retain(|_, g| {
+                    g.events
+                        .back()
+                        .is_some_and(|e| e.timestamp().millis() >= oldest)
+                });
+            }
         }
         if eval_cond(&self.filter, &**event) != Some(true) {
             return;
@@ -136,12 +158,15 @@ impl<E: Event> ThresholdEvaluator<E> {
             group.events.pop_front();
         }
         if self.mode == ThresholdMode::Sliding && group.events.len() as u64 >= self.value {
-            let new_events: Vec<Arc<E>> = group
+            // Unreported events are the newest ones: walk back to the last reported.
+            let mut new_events: Vec<Arc<E>> = group
                 .events
                 .iter()
-                .filter(|e| group.reported_through.is_none_or(|p| e.position() > p))
+                .rev()
+                .take_while(|e| group.reported_through.is_none_or(|p| e.position() > p))
                 .cloned()
                 .collect();
+            new_events.reverse();
             group.reported_through = Some(event.position());
             out.push(ThresholdMatch {
                 key,

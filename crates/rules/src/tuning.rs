@@ -274,8 +274,9 @@ impl Tuning {
     }
 
     /// Applies per-rule settings: drops disabled rules and changes thresholds. Every key must
-    /// name a loaded rule (by rule_id or name), and a threshold must fit the rule.
-    pub fn apply_to_rules(&self, rules: &mut Vec<Rule>) -> Result<(), TuningError> {
+    /// name a loaded rule (by rule_id or name), and a threshold must fit the rule. Returns one
+    /// sentence per change, for the hunt's summary (tuning never hides anything silently).
+    pub fn apply_to_rules(&self, rules: &mut Vec<Rule>) -> Result<Vec<String>, TuningError> {
         let err = |message: String| TuningError {
             path: self.origin.clone(),
             message,
@@ -301,6 +302,7 @@ impl Tuning {
                 )));
             }
         }
+        let mut changes = Vec::new();
         for rule in rules.iter_mut() {
             let Some(t) = self
                 .rules
@@ -311,6 +313,7 @@ impl Tuning {
                 continue;
             };
             if let Some(n) = t.threshold {
+                let before = rule.threshold();
                 if n == 0 || !rule.set_threshold(n) {
                     return Err(err(format!(
                         "[rules.\"{}\"] threshold {n}: the rule has no threshold of that kind (a threshold rule's value, or `with runs` 1-100 of a one-stage sequence)",
@@ -323,6 +326,17 @@ impl Tuning {
                         rule.name
                     )));
                 }
+                if before != Some(n) {
+                    changes.push(format!(
+                        "{}: threshold {} instead of {}",
+                        rule.name,
+                        n,
+                        before.map_or("-".into(), |b| b.to_string())
+                    ));
+                }
+            }
+            if t.enabled == Some(false) {
+                changes.push(format!("{}: disabled", rule.name));
             }
         }
         rules.retain(|r| {
@@ -332,16 +346,18 @@ impl Tuning {
                 .and_then(|(_, t)| t.enabled)
                 .unwrap_or(true)
         });
-        Ok(())
+        Ok(changes)
     }
 
-    /// Why an alert of `rule` for `user` at `at` should be lowered, and to what; `first_seen` is
-    /// when the user first appeared in the input, `input_start` when the input began.
+    /// Why an alert of `rule` for `user` at `at` should be lowered, and to what; `addresses` are
+    /// every client address of the alert (empty when unknown or too many to list),
+    /// `first_seen` is when the user first appeared in the input, `input_start` when the input
+    /// began.
     pub fn lowering(
         &self,
         rule: &Rule,
         user: Option<&str>,
-        source_ip: Option<&str>,
+        addresses: &[String],
         at: Timestamp,
         first_seen: Option<Timestamp>,
         input_start: Option<Timestamp>,
@@ -353,9 +369,12 @@ impl Tuning {
             if let Some(u) = user.filter(|u| g.users.iter().any(|p| wildcard_eq(p, u))) {
                 return Some((g, u.to_string()));
             }
-            source_ip
-                .filter(|ip| g.source_ips.iter().any(|p| wildcard_eq(p, ip)))
-                .map(|ip| (g, format!("{} (by address)", ip)))
+            // Without a user, every address of the alert must be the group's.
+            let all = !addresses.is_empty()
+                && addresses
+                    .iter()
+                    .all(|ip| g.source_ips.iter().any(|p| wildcard_eq(p, ip)));
+            all.then(|| (g, format!("{} (by address)", addresses.join(", "))))
         }) {
             let why = g
                 .reason

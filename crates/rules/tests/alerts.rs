@@ -425,7 +425,11 @@ fn per_rule_thresholds_and_switches() {
         "[rules.\"Burst\"]\nthreshold = 4\n[rules.\"00000000-0000-4000-8000-000000000003\"]\nenabled = false\n",
     );
     let mut rules = pack();
-    t.apply_to_rules(&mut rules).unwrap();
+    let changes = t.apply_to_rules(&mut rules).unwrap();
+    assert_eq!(
+        changes,
+        ["Burst: threshold 4 instead of 3", "Search: disabled"]
+    );
     assert_eq!(rules.len(), 2, "Search is disabled");
     assert_eq!(rules[0].threshold(), Some(4));
     let mut events = views("alice", "10.0.0.1", &[0.0, 1.0, 2.0]);
@@ -601,5 +605,170 @@ reason = "they read runbooks in bursts during incidents"
             .ends_with("Tuning: dave is in search team (quarry.toml [[lower]])."),
         "{}",
         alerts[0].reason()
+    );
+}
+
+/// A threshold rule: 40 page views per user within the 60-minute lookback, every 5 minutes.
+fn threshold_rule() -> String {
+    r#"[metadata]
+creation_date = "2026/11/24"
+maturity = "production"
+updated_date = "2026/11/24"
+
+[rule]
+author = ["Quarry"]
+description = "test"
+from = "now-60m"
+interval = "5m"
+language = "kuery"
+name = "Count"
+risk_score = 47
+rule_id = "00000000-0000-4000-8000-000000000004"
+severity = "medium"
+type = "threshold"
+query = 'event.action : "page_viewed"'
+
+[rule.threshold]
+field = ["user.name"]
+value = 40
+
+[rule.alert_suppression]
+group_by = ["user.name"]
+duration = { value = 1, unit = "h" }
+"#
+    .to_string()
+}
+
+#[test]
+fn threshold_matches_fold_the_same_whatever_comes_later() {
+    let rules = || {
+        load_sources(
+            vec![(PathBuf::from("count.toml"), threshold_rule())],
+            &LoadOptions::default(),
+        )
+        .unwrap()
+    };
+    // 40 views just after 10:00 (counted by the 10:05 execution), 40 more after 10:45
+    // (counted at 10:50, within the hour the first alert opened).
+    let mut events: Vec<Json> = (0..40)
+        .map(|i| ev(f64::from(i) / 60.0, "bob", Some("10.0.0.2"), "page_viewed"))
+        .collect();
+    events.extend((0..40).map(|i| {
+        ev(
+            45.0 + f64::from(i) / 60.0,
+            "bob",
+            Some("10.0.0.2"),
+            "page_viewed",
+        )
+    }));
+    let (alone, _, _) = hunt_json(
+        rules(),
+        Tuning::default(),
+        HuntOptions::default(),
+        events.clone(),
+    )
+    .unwrap();
+    // An unrelated event two hours later must not split bob's alert.
+    events.push(ev(120.0, "carol", Some("10.0.0.3"), "page_viewed"));
+    let (with_later, _, _) =
+        hunt_json(rules(), Tuning::default(), HuntOptions::default(), events).unwrap();
+    for alerts in [&alone, &with_later] {
+        assert_eq!(summary(alerts), [("Count".into(), "bob".into(), 2, 80)]);
+    }
+}
+
+#[test]
+fn interleaved_matches_count_every_event_once() {
+    // Pairs per (user, address), folded per user: the addresses alternate, so matches arrive
+    // out of position order; every one of the 6 events must still be counted.
+    let pair = rule_text(
+        "00000000-0000-4000-8000-000000000005",
+        "Pair",
+        "medium",
+        47,
+        r#"sequence by user.name, source.ip with maxspan=10m [any where event.action == "page_viewed"] with runs=2"#,
+        r#"[rule.alert_suppression]
+group_by = ["user.name"]
+duration = { value = 1, unit = "h" }"#,
+    );
+    let rules = load_sources(
+        vec![(PathBuf::from("pair.toml"), pair)],
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let events: Vec<Json> = (0..6)
+        .map(|i| {
+            let ip = if i % 2 == 0 { "10.0.0.1" } else { "10.0.0.2" };
+            ev(f64::from(i), "alice", Some(ip), "page_viewed")
+        })
+        .collect();
+    let (alerts, _, _) =
+        hunt_json(rules, Tuning::default(), HuntOptions::default(), events).unwrap();
+    assert_eq!(summary(&alerts), [("Pair".into(), "alice".into(), 4, 6)]);
+    let a = &alerts[0];
+    // Grouped by user alone: no single address to claim, so the reason names both.
+    assert_eq!(a.source_ip, None);
+    assert_eq!(a.addresses, ["10.0.0.1", "10.0.0.2"]);
+    assert!(
+        a.reason()
+            .starts_with("alice from 10.0.0.1 and 1 other address made 6 Confluence events"),
+        "{}",
+        a.reason()
+    );
+    let doc = a.to_json(
+        &quarry_rules::load_sources(
+            vec![(PathBuf::from("burst.toml"), burst_rule())],
+            &LoadOptions::default(),
+        )
+        .unwrap()[0],
+    );
+    assert!(doc.get("source").is_none(), "{doc}");
+    assert_eq!(doc["related"]["ip"], json!(["10.0.0.1", "10.0.0.2"]));
+    // Kibana's suppression fields: duplicates counted, ending at the last one.
+    assert_eq!(doc["kibana.alert.suppression.docs_count"], 3);
+    assert_eq!(
+        doc["kibana.alert.suppression.start"],
+        "2026-11-23T10:02:00.000Z"
+    );
+    assert_eq!(
+        doc["kibana.alert.suppression.end"],
+        "2026-11-23T10:05:00.000Z"
+    );
+}
+
+#[test]
+fn reasons_are_safe_to_print_and_count_distinct_searches() {
+    let mut events = vec![
+        ev(0.0, "dave", Some("10.0.0.4"), "search_performed"),
+        ev(0.5, "dave", Some("10.0.0.4"), "search_performed"),
+    ];
+    events[0]["message"] = json!("password\u{1b}[2J\nhigh forged row");
+    events[1]["message"] = json!("password\u{1b}[2J\nhigh forged row");
+    events[0]["user"]["name"] = json!("dave\r");
+    events[1]["user"]["name"] = json!("dave\r");
+    let export = export_rule("suppress").replace(
+        r#"any where event.action == "space_exported""#,
+        r#"any where event.action == "search_performed""#,
+    );
+    let (alerts, _, _) = hunt_json(
+        pack_with(&export),
+        Tuning::default(),
+        HuntOptions::default(),
+        events,
+    )
+    .unwrap();
+    let folded = alerts.iter().find(|a| a.rule_name == "Export").unwrap();
+    let reason = folded.reason();
+    assert!(!reason.chars().any(char::is_control), "{reason:?}");
+    assert!(
+        reason.starts_with(
+            r#"dave\u{d} from 10.0.0.4 made 2 Confluence events (2 search_performed) in 30s"#
+        ),
+        "{reason}"
+    );
+    // Two searches of the same text are one distinct search: nothing "more".
+    assert!(
+        reason.contains(r#"searching for "password\u{1b}[2J\u{a}high forged row"; 2 matches"#),
+        "{reason}"
     );
 }

@@ -362,7 +362,7 @@ fn rule_ids_are_unique_across_a_pack() {
     assert_eq!(errors.len(), 1);
     assert_eq!(
         errors[0].to_string(),
-        "b.toml: rule_id b60b9044-f0e8-4387-b265-f23481151371 is also the rule_id of a.toml"
+        "b.toml:14:11: rule_id b60b9044-f0e8-4387-b265-f23481151371 is also the rule_id of a.toml"
     );
 }
 
@@ -405,4 +405,50 @@ event.action in ("page_viewed", "content_viewed", "space_viewed",
         RuleKind::Eql(q) => assert_eq!(q.to_string(), seed.to_string()),
         other => panic!("{other:?}"),
     }
+}
+
+/// Problems inside basic strings (with escapes, line-ending backslashes) and CRLF files are
+/// reported at the offending token's own line and column.
+#[test]
+fn positions_survive_escapes_line_continuations_and_crlf() {
+    let query_line = |q: &str| {
+        VALID.replacen(
+        "query = '''\nsequence by user.name, source.ip with maxspan=1h\n  [any where event.dataset == \"atlassian.confluence\" and ?process.args != null] with runs=3\n'''",
+        q,
+        1,
+    )
+    };
+    let cases = [
+        // A basic string with escaped quotes before the unknown field.
+        query_line(
+            r#"query = "sequence by user.name with maxspan=1h [any where event.dataset == \"a\" and mesage == \"x\"] with runs=3""#,
+        ),
+        // A multi-line basic string with a line-ending backslash.
+        query_line(
+            "query = \"\"\"\nsequence by user.name with maxspan=1h \\\n    [any where event.dataset == \"a\" and\n     mesage == \"x\"] with runs=3\"\"\"",
+        ),
+        // A \u escape of a multi-byte character before the field.
+        query_line(
+            r#"query = "sequence by user.name with maxspan=1h [any where event.dataset == \"\u00e9t\u00e9\" and mesage == \"x\"] with runs=3""#,
+        ),
+    ];
+    for text in cases {
+        let (line, col) = place(&text, "mesage");
+        let got = first_problem(&text);
+        let expected = format!("rules/test.toml:{line}:{col}: `mesage` is not a field");
+        assert!(
+            got.starts_with(&expected),
+            "\n  got      {got}\n  expected {expected}"
+        );
+    }
+    // CRLF line endings.
+    let crlf = VALID
+        .replacen("?process.args", "process.argz", 1)
+        .replace('\n', "\r\n");
+    let (line, col) = place(&crlf, "process.argz");
+    let got = first_problem(&crlf);
+    assert!(
+        got.starts_with(&format!("rules/test.toml:{line}:{col}: `process.argz`")),
+        "{got}"
+    );
 }

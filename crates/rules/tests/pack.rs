@@ -671,6 +671,22 @@ fn credential_search() {
             vec![search(0, "flaws in the login page")],
             &[(HUNT, "bob")],
         ),
+        // CQL as the DC audit log keeps it: the platform word follows a quote or a bracket.
+        case(
+            "search for 'siteSearch ~ \"vpn login\"'",
+            vec![search(0, "siteSearch ~ \"vpn login\"")],
+            &[(CRED, "bob"), (HUNT, "bob")],
+        ),
+        case(
+            "search for '(ssh key)'",
+            vec![search(0, "(ssh key)")],
+            &[(CRED, "bob"), (HUNT, "bob")],
+        ),
+        case(
+            "search for 'text ~ \"AWS keys\" and type = page'",
+            vec![search(0, "text ~ \"AWS keys\" and type = page")],
+            &[(CRED, "bob"), (HUNT, "bob")],
+        ),
         // ... but a platform word after a space or punctuation-free start does.
         case(
             "search for 'prod aws-login'",

@@ -17,6 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use quarry_event::{Document, Event, FieldId, Projection, Timestamp};
 use quarry_ingest::normalize::{Report, normalize};
 use quarry_ingest::read::expand;
+use quarry_rules::alert::printable;
 use quarry_rules::tuning::Tuning;
 use quarry_rules::{Alert, Hunt, HuntOptions, Rule, Severity, ThresholdMode};
 use serde_json::Value as Json;
@@ -138,7 +139,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     let tuning = load_tuning(&args)?;
-    tuning.apply_to_rules(&mut rules)?;
+    let rule_changes = tuning.apply_to_rules(&mut rules)?;
     let options = HuntOptions {
         threshold_mode: match args.threshold_mode {
             Mode::Kibana => ThresholdMode::Kibana,
@@ -153,8 +154,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let tuning_origin = (!tuning.origin.is_empty()).then(|| tuning.origin.clone());
     let mut hunt = Hunt::new(rules, tuning, options)?;
 
-    // Normalize every input to its own spool.
-    let inputs = expand(&args.paths)?;
+    // Normalize every input to its own spool, each file once.
+    let mut inputs = expand(&args.paths)?;
+    let mut seen = std::collections::HashSet::new();
+    inputs.retain(|input| match input {
+        quarry_ingest::read::Input::File(path) => {
+            let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            let first = seen.insert(key);
+            if !first {
+                eprintln!(
+                    "quarry: {} is named more than once; hunting it once",
+                    path.display()
+                );
+            }
+            first
+        }
+        quarry_ingest::read::Input::Stdin => true,
+    });
     let ingest = args.ingest.options(args.input_format, false)?;
     let progress = progress_bar(inputs.len() as u64, "normalizing");
     let mut spools = Vec::new();
@@ -171,7 +187,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(report) => {
                 flushed.context("writing a spool file")?;
                 if report.out_of_order > 0 {
-                    sort_spool(&mut file)?;
+                    sort_spool(&mut file, SORT_RUN_LINES)?;
                 }
                 file.rewind()?;
                 spools.push(Spool { report, file });
@@ -228,7 +244,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         doc.set_position(position);
         position += 1;
-        count_event(&doc, action, user, &mut counts);
+        let ts = doc.timestamp();
+        if args.from.is_none_or(|f| ts >= f) && args.to.is_none_or(|t| ts < t) {
+            count_event(&doc, action, user, &mut counts);
+        }
         hunt.push(doc)?;
         alerts.append(&mut hunt.take_alerts());
         if position.is_multiple_of(4096) {
@@ -288,6 +307,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &alerts,
         hidden,
         tuning_origin.as_deref(),
+        &rule_changes,
     );
     if args.format == OutputFormat::Table && to_stdout {
         let mut stdout = std::io::stdout().lock();
@@ -328,25 +348,72 @@ fn progress_bar(len: u64, what: &str) -> ProgressBar {
     bar
 }
 
-/// Sorts a spool whose input was further out of order than the reorder window allows.
-fn sort_spool(file: &mut File) -> anyhow::Result<()> {
+/// Lines of a spool sorted in memory at a time; beyond this they are sorted in runs on disk and
+/// merged, so memory stays bounded whatever the input's size.
+const SORT_RUN_LINES: usize = 200_000;
+
+/// The `@timestamp` of a spooled line (unreadable ones sort first, as before any event).
+fn spool_time(line: &str) -> Option<Timestamp> {
+    serde_json::from_str::<Json>(line).ok().and_then(|j| {
+        j.get("@timestamp")
+            .and_then(|t| Timestamp::from_json(t).ok())
+    })
+}
+
+/// Sorts a spool whose input was further out of order than the reorder window allows: sorted
+/// runs of [`SORT_RUN_LINES`] lines go to temporary files, then merge back into the spool
+/// (stable: equal times keep their input order).
+fn sort_spool(file: &mut File, run_lines: usize) -> anyhow::Result<()> {
     file.rewind()?;
-    let mut lines: Vec<(Option<Timestamp>, String)> = Vec::new();
+    let mut runs: Vec<File> = Vec::new();
+    let mut run: Vec<(Option<Timestamp>, String)> = Vec::new();
+    let flush =
+        |run: &mut Vec<(Option<Timestamp>, String)>, runs: &mut Vec<File>| -> anyhow::Result<()> {
+            run.sort_by_key(|(ts, _)| *ts);
+            let mut f = tempfile::tempfile().context("creating a sort run")?;
+            {
+                let mut w = BufWriter::new(&mut f);
+                for (_, line) in run.drain(..) {
+                    w.write_all(line.as_bytes())?;
+                    w.write_all(b"\n")?;
+                }
+                w.flush()?;
+            }
+            f.rewind()?;
+            runs.push(f);
+            Ok(())
+        };
     for line in BufReader::new(&*file).lines() {
         let line = line?;
-        let ts = serde_json::from_str::<Json>(&line).ok().and_then(|j| {
-            j.get("@timestamp")
-                .and_then(|t| Timestamp::from_json(t).ok())
-        });
-        lines.push((ts, line));
+        run.push((spool_time(&line), line));
+        if run.len() >= run_lines {
+            flush(&mut run, &mut runs)?;
+        }
     }
-    lines.sort_by_key(|(ts, _)| *ts);
+    if !run.is_empty() {
+        flush(&mut run, &mut runs)?;
+    }
     file.set_len(0)?;
     file.rewind()?;
     let mut w = BufWriter::new(&*file);
-    for (_, line) in lines {
+    let mut readers: Vec<_> = runs.iter().map(|f| BufReader::new(f).lines()).collect();
+    let mut heap = BinaryHeap::new();
+    let mut heads: Vec<Option<String>> = Vec::with_capacity(readers.len());
+    for (i, r) in readers.iter_mut().enumerate() {
+        let head = r.next().transpose()?;
+        if let Some(l) = &head {
+            heap.push(Reverse((spool_time(l), i)));
+        }
+        heads.push(head);
+    }
+    while let Some(Reverse((_, i))) = heap.pop() {
+        let line = heads[i].take().expect("a queued run has a head");
         w.write_all(line.as_bytes())?;
         w.write_all(b"\n")?;
+        heads[i] = readers[i].next().transpose()?;
+        if let Some(l) = &heads[i] {
+            heap.push(Reverse((spool_time(l), i)));
+        }
     }
     w.flush()?;
     Ok(())
@@ -429,8 +496,8 @@ fn write_table(out: &mut dyn Write, alerts: &[Alert], color: bool) -> anyhow::Re
             "{sev} {:<21} {:<44} {:<16} {:<15} {:>6} {:>7}",
             quarry_rules::alert::short_time(a.timestamp),
             truncate(&a.rule_name, 44),
-            truncate(a.user.as_deref().unwrap_or("-"), 16),
-            truncate(a.source_ip.as_deref().unwrap_or("-"), 15),
+            truncate(&printable(a.user.as_deref().unwrap_or("-")), 16),
+            truncate(&printable(a.shown_address().unwrap_or("-")), 15),
             a.event_count,
             a.match_count,
         )?;
@@ -462,7 +529,7 @@ fn write_csv(out: &mut dyn Write, alerts: &[Alert]) -> anyhow::Result<()> {
             a.rule_id.clone(),
             a.rule_name.clone(),
             a.user.clone().unwrap_or_default(),
-            a.source_ip.clone().unwrap_or_default(),
+            a.shown_address().unwrap_or_default().to_string(),
             a.event_count.to_string(),
             a.match_count.to_string(),
             a.first_seen.to_string(),
@@ -485,6 +552,7 @@ fn summary_text(
     alerts: &[Alert],
     hidden: usize,
     tuning: Option<&str>,
+    rule_changes: &[String],
 ) -> String {
     let mut s = String::new();
     let inputs = spools.len() + failed.len();
@@ -555,6 +623,9 @@ fn summary_text(
             for (name, n) in &stats.dropped {
                 s.push_str(&format!("  {name}: {n}\n"));
             }
+            for change in rule_changes {
+                s.push_str(&format!("  {change}\n"));
+            }
             let lowered = alerts
                 .iter()
                 .filter(|a| a.original_severity.is_some())
@@ -602,4 +673,30 @@ fn summary_text(
         ));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn spools_sort_in_runs_and_merge_stably() {
+        let mut file = tempfile::tempfile().unwrap();
+        // Minutes out of order, two lines at 03 (kept in input order), one without a time.
+        let minutes = ["05", "01", "03", "04", "03", "02", "00"];
+        for (i, m) in minutes.iter().enumerate() {
+            writeln!(file, r#"{{"@timestamp":"2026-11-23T10:{m}:00Z","n":{i}}}"#).unwrap();
+        }
+        writeln!(file, r#"{{"n":"no time"}}"#).unwrap();
+        sort_spool(&mut file, 3).unwrap();
+        file.rewind().unwrap();
+        let mut text = String::new();
+        file.read_to_string(&mut text).unwrap();
+        let order: Vec<String> = text
+            .lines()
+            .map(|l| serde_json::from_str::<Json>(l).unwrap()["n"].to_string())
+            .collect();
+        assert_eq!(order, [r#""no time""#, "6", "1", "5", "2", "4", "3", "0"]);
+    }
 }

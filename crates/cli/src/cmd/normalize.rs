@@ -114,6 +114,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for input in &inputs {
         match normalize(input, &options, &mut out) {
             Ok(report) => {
+                if report.read_error.is_some() {
+                    failed += 1;
+                }
                 totals.0 += report.records;
                 totals.1 += report.emitted;
                 totals.2 += report.malformed;
@@ -139,7 +142,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         totals.1,
         totals.2,
         if failed > 0 {
-            format!(", {failed} inputs not normalized")
+            format!(", {failed} inputs unreadable or cut short")
         } else {
             String::new()
         }
@@ -177,6 +180,9 @@ pub fn summary(r: &Report) -> String {
     );
     if r.out_of_order > 0 {
         line.push_str(&format!(", {} written out of time order", r.out_of_order));
+    }
+    if let Some(e) = &r.read_error {
+        line.push_str(&format!("\n  error: {e}"));
     }
     for e in &r.first_errors {
         line.push_str(&format!("\n  {e}"));
