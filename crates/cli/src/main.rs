@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 mod cmd;
 mod matrix;
 mod pack;
+mod rule_tests;
 
 #[derive(Parser)]
 #[command(

@@ -392,3 +392,52 @@ fn an_input_named_twice_is_hunted_once() {
         "{stderr}"
     );
 }
+
+#[test]
+fn rules_test_runs_the_packs_cases_and_shows_failures() {
+    let out = quarry(&["rules", "test"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{text}");
+    let last = text.lines().last().unwrap();
+    assert!(last.ends_with(" passed, 0 failed"), "{text}");
+    // A broken expectation is a failure with its difference, and exit status 1.
+    let d = dir("rules-test-broken");
+    for entry in std::fs::read_dir(repo().join("rules/confluence/tests")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_file() {
+            std::fs::copy(&p, d.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let f = d.join("space_export.toml");
+    let text = std::fs::read_to_string(&f).unwrap().replacen(
+        r#"expect = [{ user = "trent", severity = "high" }]"#,
+        r#"expect = [{ user = "trent", severity = "low" }]"#,
+        1,
+    );
+    std::fs::write(&f, text).unwrap();
+    std::fs::create_dir_all(d.join("tuning")).unwrap();
+    std::fs::copy(
+        repo().join("rules/confluence/tests/tuning/simulated-org.toml"),
+        d.join("tuning/simulated-org.toml"),
+    )
+    .unwrap();
+    let out = quarry(&["rules", "test", "--tests", d.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("space_export.toml: a space export alerts"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"- expected, not raised: { user = "trent", severity = "low" }"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"+ raised, not expected: { user = "trent", source_ip = "192.0.2.77", severity = "high" }"#),
+        "{text}"
+    );
+    assert!(
+        text.lines().last().unwrap().ends_with(" passed, 1 failed"),
+        "{text}"
+    );
+}

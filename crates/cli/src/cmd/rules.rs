@@ -31,6 +31,20 @@ enum Command {
         #[arg(value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Run the rule tests (rules/confluence/tests/*.toml): each case's input through the whole
+    /// pack, the rule under test's alerts compared with the expected ones. Prints a difference
+    /// for each failure and ends with `N passed, N failed` (exit status 1 on any failure).
+    Test {
+        /// A directory of rule files instead of the built-in pack.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+        /// The directory of test cases.
+        #[arg(long, default_value = "rules/confluence/tests", value_name = "DIR")]
+        tests: PathBuf,
+        /// Also list the cases that pass.
+        #[arg(short, long)]
+        verbose: bool,
+    },
     /// The detection matrix: the alerts each atomic test and false-positive scenario raises in
     /// each log source (simulated, normalized and hunted with the simulated organization's
     /// tuning), as Markdown.
@@ -57,6 +71,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             tuning,
             write,
         } => return matrix(rules.as_deref(), tuning.as_deref(), write.as_deref(), style),
+        Command::Test {
+            rules,
+            tests,
+            verbose,
+        } => return test(rules.as_deref(), tests, *verbose, style),
     };
     let rules = match crate::pack::load(dir, style) {
         Ok(r) => r,
@@ -124,4 +143,37 @@ fn matrix(
         None => print!("{markdown}"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn test(
+    dir: Option<&std::path::Path>,
+    tests: &std::path::Path,
+    verbose: bool,
+    style: quarry_eql::Style,
+) -> anyhow::Result<ExitCode> {
+    let rules = match crate::pack::load(dir, style) {
+        Ok(r) => r,
+        Err(rendered) => {
+            eprint!("{rendered}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if !tests.is_dir() {
+        anyhow::bail!(
+            "{}: no such directory of rule tests (run from the repository root, or name it with --tests)",
+            tests.display()
+        );
+    }
+    let outcome = crate::rule_tests::run(tests, &rules)?;
+    for block in outcome.report.split_inclusive('\n') {
+        if verbose || !block.starts_with("ok ") {
+            print!("{block}");
+        }
+    }
+    println!("{} passed, {} failed", outcome.passed, outcome.failed);
+    Ok(if outcome.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
