@@ -207,3 +207,65 @@ fn the_document_is_what_the_code_generates() {
         "docs/detection-matrix.md is stale: run `cargo run --release -- rules matrix --write docs/detection-matrix.md`"
     );
 }
+
+/// The simulator's atomic scenarios send exactly the requests `quarry atomic show` prints, so
+/// what the matrix proves about the simulation holds for the real tests.
+#[test]
+fn the_simulated_atomic_tests_are_the_atomic_tests() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_quarry"))
+            .args(args)
+            .current_dir(repo())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for (n, scenario) in [
+        ("1", "atomic-space-enum"),
+        ("2", "atomic-cql-hunt"),
+        ("3", "atomic-body-storage"),
+        ("4", "atomic-space-export"),
+    ] {
+        // The fixed request targets of the script (the export's task and archive links are only
+        // known when it runs).
+        let script = run(&["atomic", "show", n]);
+        let shown: Vec<String> = script
+            .lines()
+            .filter(|l| l.contains("curl -sS"))
+            .filter_map(|l| {
+                let url = l
+                    .rsplit(' ')
+                    .next()?
+                    .trim_matches(|c| c == '\'' || c == ')');
+                let target = url.strip_prefix("https://confluence.example.com")?;
+                Some(target.to_string())
+            })
+            .collect();
+        assert!(!shown.is_empty(), "test {n}");
+        // The simulated access log's request targets, in time order.
+        let log = run(&["simulate", scenario]);
+        let mut simulated: Vec<(String, String)> = log
+            .lines()
+            .map(|l| {
+                let time = l[1..21].to_string();
+                let target = l.split(' ').nth(6).unwrap().to_string();
+                (time, target)
+            })
+            .collect();
+        simulated.sort_by(|a, b| a.0.cmp(&b.0));
+        let simulated: Vec<String> = simulated
+            .into_iter()
+            .map(|(_, t)| t)
+            .filter(|t| {
+                !t.starts_with("/pages/longrunningtaskxml.action")
+                    && !t.starts_with("/download/temp/")
+            })
+            .collect();
+        assert_eq!(simulated, shown, "test {n} ({scenario})");
+    }
+}
