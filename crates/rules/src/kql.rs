@@ -116,6 +116,43 @@ impl Kql {
         }
     }
 
+    /// The query as KQL text (values quoted; wildcard terms left bare).
+    pub fn to_kql(&self) -> String {
+        let term = |t: &Term| {
+            if t.wildcard {
+                t.text.clone()
+            } else if !t.quoted && literal_forms(t).len() == 2 {
+                t.text.clone()
+            } else {
+                format!("\"{}\"", t.text.replace('\\', "\\\\").replace('"', "\\\""))
+            }
+        };
+        let group = |k: &Kql| match k {
+            Kql::And(_) | Kql::Or(_) => format!("({})", k.to_kql()),
+            _ => k.to_kql(),
+        };
+        match self {
+            Kql::And(xs) => xs.iter().map(group).collect::<Vec<_>>().join(" and "),
+            Kql::Or(xs) => xs.iter().map(group).collect::<Vec<_>>().join(" or "),
+            Kql::Not(x) => format!("not {}", group(x)),
+            Kql::Exists { field, .. } => format!("{field} : *"),
+            Kql::Range {
+                field, op, value, ..
+            } => format!("{field} {op} {}", term(value)),
+            Kql::Match { field, values, .. } => match values {
+                ValueList::One(t) => format!("{field} : {}", term(t)),
+                ValueList::Any(ts) => format!(
+                    "{field} : ({})",
+                    ts.iter().map(term).collect::<Vec<_>>().join(" or ")
+                ),
+                ValueList::All(ts) => format!(
+                    "{field} : ({})",
+                    ts.iter().map(term).collect::<Vec<_>>().join(" and ")
+                ),
+            },
+        }
+    }
+
     /// The EQL condition with the same meaning.
     pub fn to_eql(&self) -> String {
         self.eql(false)

@@ -9,6 +9,7 @@
 //! - [`rule`]: rule files in elastic/detection-rules TOML, loaded with validation that points
 //!   at the file, line and column of every problem;
 //! - [`kql`]: the KQL subset threshold rules filter with, translated to EQL conditions;
+//! - [`native`]: rules rewritten for the fields Elastic's own Confluence integration indexes;
 //! - [`exception`]: Kibana-style exception items, which drop events before matching;
 //! - [`tuning`]: `quarry.toml`: allowlists, documentation team and onboarding lists, per-rule
 //!   thresholds;
@@ -22,6 +23,7 @@ pub mod alert;
 pub mod exception;
 pub mod hunt;
 pub mod kql;
+pub mod native;
 pub mod rule;
 pub mod threshold;
 pub mod tuning;
