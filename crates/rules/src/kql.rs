@@ -119,9 +119,8 @@ impl Kql {
     /// The query as KQL text (values quoted; wildcard terms left bare).
     pub fn to_kql(&self) -> String {
         let term = |t: &Term| {
-            if t.wildcard {
-                t.text.clone()
-            } else if !t.quoted && literal_forms(t).len() == 2 {
+            // Wildcards and bare numbers are written bare; everything else quoted.
+            if t.wildcard || (!t.quoted && literal_forms(t).len() == 2) {
                 t.text.clone()
             } else {
                 format!("\"{}\"", t.text.replace('\\', "\\\\").replace('"', "\\\""))
