@@ -701,6 +701,9 @@ mod tests {
         for (kql, expected) in cases {
             assert_eq!(eql(kql), expected, "{kql}");
             to_eql(kql).unwrap_or_else(|e| panic!("{kql}: {e}"));
+            // Printing KQL back keeps the meaning.
+            let printed = parse(kql).unwrap().to_kql();
+            assert_eq!(eql(&printed), expected, "{kql} printed as {printed}");
         }
     }
 
