@@ -65,6 +65,63 @@ pub fn load_options() -> quarry_rules::LoadOptions {
     }
 }
 
+/// What Elastic's `atlassian_confluence` integration calls Quarry's actions and fields, from
+/// the same tables the normalizer maps its documents with.
+pub fn native_map() -> quarry_rules::native::NativeMap {
+    use quarry_ingest::{cloud_audit, dc_audit};
+    let ours = [
+        "page_viewed",
+        "content_viewed",
+        "space_viewed",
+        "attachment_downloaded",
+        "content_exported",
+        "space_exported",
+        "search_performed",
+        "page_printed",
+    ];
+    // Cloud documents keep the summary as written ("Space exported").
+    let sentence = |s: &str| {
+        let mut c = s.chars();
+        c.next()
+            .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+            .unwrap_or_default()
+    };
+    let actions = ours
+        .iter()
+        .map(|a| {
+            let mut natives: Vec<String> = dc_audit::CONTENT_ACTIONS
+                .iter()
+                .filter(|(_, ours)| ours == a)
+                .map(|(key, _)| key.to_string())
+                .collect();
+            natives.extend(
+                cloud_audit::CONTENT_SUMMARIES
+                    .iter()
+                    .filter(|(_, ours)| ours == a)
+                    .map(|(summary, _)| sentence(summary)),
+            );
+            (a.to_string(), natives)
+        })
+        .collect();
+    quarry_rules::native::NativeMap {
+        dataset: "atlassian_confluence.audit".into(),
+        our_dataset: quarry_ingest::ecs::DATASET.into(),
+        actions,
+        fields: vec![
+            ("user.name".into(), "user.full_name".into()),
+            ("user.id".into(), "user.id".into()),
+            ("source.ip".into(), "source.ip".into()),
+            (
+                "message".into(),
+                "confluence.audit.extra_attributes.value".into(),
+            ),
+            ("event.category".into(), "event.category".into()),
+            ("event.type".into(), "event.type".into()),
+            ("event.outcome".into(), "event.outcome".into()),
+        ],
+    }
+}
+
 /// Loads `dir`, or the built-in pack; errors are rendered for `style`.
 pub fn load(
     dir: Option<&std::path::Path>,

@@ -441,3 +441,85 @@ fn rules_test_runs_the_packs_cases_and_shows_failures() {
         "{text}"
     );
 }
+
+#[test]
+fn native_fields_export_rewrites_what_the_integration_records() {
+    let d = dir("native-export");
+    let file = d.join("native.ndjson");
+    let out = quarry(&[
+        "rules",
+        "export",
+        "--format",
+        "kibana",
+        "--native-fields",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The two URL rules cannot run on audit records, and say so.
+    assert!(
+        stderr.contains(r#"left out "Bulk Confluence Content Extraction over REST""#),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(r#"left out "Confluence Space Enumeration by a Scripted Client""#),
+        "{stderr}"
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    let rules: Vec<Json> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Json>(l).unwrap())
+        .filter(|j| j.get("rule_id").is_some())
+        .collect();
+    assert_eq!(rules.len(), 6);
+    for r in &rules {
+        let query = r["query"].as_str().unwrap();
+        assert!(query.contains("atlassian_confluence.audit"), "{query}");
+        assert!(!query.contains("\"atlassian.confluence\""), "{query}");
+        assert_eq!(
+            r["index"],
+            serde_json::json!(["logs-atlassian_confluence.audit-*"])
+        );
+        assert!(
+            r["note"]
+                .as_str()
+                .unwrap()
+                .contains("### Running on the integration's own fields"),
+            "{}",
+            r["name"]
+        );
+        if r["language"] == "eql" {
+            let check = Command::new(env!("CARGO_BIN_EXE_quarry"))
+                .args(["check", query])
+                .output()
+                .unwrap();
+            assert!(
+                check.status.success(),
+                "{query}: {}",
+                String::from_utf8_lossy(&check.stderr)
+            );
+        }
+    }
+    let bulk = rules.iter().find(|r| r["name"] == BULK).unwrap();
+    assert!(
+        bulk["query"]
+            .as_str()
+            .unwrap()
+            .starts_with("sequence by user.full_name, source.ip with maxspan=1h"),
+        "{}",
+        bulk["query"]
+    );
+    assert!(
+        bulk["note"]
+            .as_str()
+            .unwrap()
+            .contains("never sees `content_viewed`, `page_printed`, `page_viewed`, `space_viewed`"),
+        "{}",
+        bulk["note"]
+    );
+}

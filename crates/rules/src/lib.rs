@@ -17,10 +17,12 @@
 //!   sliding window;
 //! - [`alert`]: alerts, their reason sentence, and their ECS / Kibana-alert JSON;
 //! - [`hunt`]: a rule set compiled against one field catalog, fed events in time order, with
-//!   suppression folding matches into alerts.
+//!   suppression folding matches into alerts;
+//! - [`export`]: the pack for Elastic Security: Kibana rule-import NDJSON and detection-rules TOML.
 
 pub mod alert;
 pub mod exception;
+pub mod export;
 pub mod hunt;
 pub mod kql;
 pub mod native;

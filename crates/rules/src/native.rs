@@ -501,6 +501,93 @@ pub fn rewrite_kql(kql: &str, fields: &[String], map: &NativeMap) -> (Rewrite, V
     )
 }
 
+/// The rule rewritten for the integration's fields, with the lost coverage added to its note
+/// and its index set to the integration's data stream; `Err` says why nothing of it can run
+/// there.
+pub fn native_rule(rule: &crate::Rule, map: &NativeMap) -> Result<crate::Rule, String> {
+    use crate::rule::RuleKind;
+    let mut out = rule.clone();
+    let rewrite = match &rule.kind {
+        RuleKind::Eql(q) => {
+            let r = rewrite_eql(q, map);
+            if let Some(text) = &r.query {
+                out.kind = RuleKind::Eql(quarry_eql::parse(text).map_err(|e| {
+                    format!("rewritten query does not verify: {}", e.first().message)
+                })?);
+                out.query = format!("{text}\n");
+            }
+            r
+        }
+        RuleKind::Threshold { value, fields, .. } => {
+            let (r, native_fields) = rewrite_kql(&rule.query, fields, map);
+            if let Some(text) = &r.query {
+                if native_fields.len() != fields.len() {
+                    return Err("its threshold fields have no counterpart".into());
+                }
+                out.kind = RuleKind::Threshold {
+                    filter: crate::kql::to_eql(text).map_err(|e| e.to_string())?,
+                    fields: native_fields,
+                    value: *value,
+                };
+                out.query = format!("{text}\n");
+            }
+            r
+        }
+    };
+    if rewrite.query.is_none() {
+        let mut why = Vec::new();
+        if !rewrite.lost_actions.is_empty() {
+            why.push(format!(
+                "the integration never records {}",
+                rewrite
+                    .lost_actions
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if !rewrite.lost_fields.is_empty() {
+            why.push(format!(
+                "it has no {}",
+                rewrite
+                    .lost_fields
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        return Err(if why.is_empty() {
+            "nothing of it can match the integration's documents".into()
+        } else {
+            why.join("; ")
+        });
+    }
+    if let Some(s) = &mut out.suppression {
+        let mut r = Rewriter {
+            map,
+            lost_actions: BTreeSet::new(),
+            lost_fields: BTreeSet::new(),
+        };
+        s.group_by = s
+            .group_by
+            .iter()
+            .filter_map(|f| r.native_field(f))
+            .collect();
+        if s.group_by.is_empty() {
+            out.suppression = None;
+        }
+    }
+    out.index = vec![format!("logs-{}-*", map.dataset)];
+    out.note = Some(format!(
+        "{}{}",
+        rule.note.as_deref().unwrap_or(""),
+        rewrite.note(&rule.name)
+    ));
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -163,6 +163,10 @@ pub struct Metadata {
     pub min_stack_version: Option<String>,
     #[serde(default)]
     pub min_stack_comments: Option<String>,
+    /// detection-rules' switch for rules reading fields outside ECS and the integrations'
+    /// schemas (Quarry's `confluence.*`).
+    #[serde(default)]
+    pub query_schema_validation: Option<bool>,
 }
 
 impl Rule {
@@ -525,6 +529,9 @@ struct RawThreshold {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSuppression {
+    /// Required for EQL rules; threshold rules group by their threshold fields (and Kibana
+    /// accepts only `duration` for them).
+    #[serde(default)]
     group_by: Vec<Spanned<String>>,
     duration: Option<Spanned<RawDuration>>,
     missing_fields_strategy: Option<Spanned<String>>,
@@ -970,8 +977,29 @@ fn validate(
         });
     }
     // Suppression.
+    let threshold_fields: Vec<String> = r
+        .threshold
+        .as_ref()
+        .map(|t| {
+            t.get_ref()
+                .field
+                .iter()
+                .map(|f| f.get_ref().clone())
+                .collect()
+        })
+        .unwrap_or_default();
     let suppression = r.alert_suppression.map(|s| {
+        let table = s.span();
         let s = s.into_inner();
+        if s.group_by.is_empty() && rule_type != "threshold" {
+            problems.push(
+                diag(
+                    table,
+                    "`[rule.alert_suppression]` of an EQL rule needs `group_by`",
+                )
+                .with_help("the fields whose values make one alert, e.g. [\"user.name\"]"),
+            );
+        }
         for f in &s.group_by {
             check_field_name(f, known, problems);
         }
@@ -1009,8 +1037,13 @@ fn validate(
                 }
             },
         };
+        let group_by: Vec<String> = if s.group_by.is_empty() {
+            threshold_fields.clone()
+        } else {
+            s.group_by.into_iter().map(Spanned::into_inner).collect()
+        };
         Suppression {
-            group_by: s.group_by.into_iter().map(Spanned::into_inner).collect(),
+            group_by,
             duration_ms,
             suppress_missing,
         }

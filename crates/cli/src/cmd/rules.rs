@@ -59,6 +59,49 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         write: Option<PathBuf>,
     },
+    /// Export the rules for Elastic Security: Kibana import NDJSON (imported disabled) or TOML files.
+    ///
+    /// `--format kibana` writes what `POST /api/detection_engine/rules/_import` takes: one rule per
+    /// line, each imported DISABLED (`enabled: false`) so that someone reviews it before it runs,
+    /// then each rule's `[[exceptions]]` as its exception list and items, then Kibana's export
+    /// summary line. It refuses (exit status 2, naming each rule file) an EQL sequence whose
+    /// lookback is shorter than its maxspan or whose interval is shorter than half of it.
+    ///
+    /// `--format detection-rules` writes one TOML file per rule into the directory `-o` names,
+    /// without the Quarry-only `[[exceptions]]`.
+    ///
+    /// Import into Kibana:
+    ///   quarry rules export --format kibana -o quarry-rules.ndjson
+    ///   curl -X POST "$KIBANA_URL/api/detection_engine/rules/_import?overwrite=true&overwrite_exceptions=true" \
+    ///     -H 'kbn-xsrf: true' -u "$KIBANA_USER" --form file=@quarry-rules.ndjson
+    #[command(verbatim_doc_comment)]
+    Export {
+        /// `kibana` (NDJSON for the rule import API) or `detection-rules` (TOML files).
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: ExportFormat,
+        /// Kibana: the file to write (standard output without it). detection-rules: the directory
+        /// to write the TOML files into (required; created if missing).
+        #[arg(short, long, value_name = "FILE|DIR")]
+        output: Option<PathBuf>,
+        /// A directory of rule files instead of the built-in pack.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+        /// Rewrite the queries for the fields Elastic's own `atlassian_confluence` integration
+        /// indexes (audit records only), for clusters without Quarry's ingest pipeline. Each
+        /// rule's note says what coverage it loses; rules that cannot run there are left out
+        /// and named on stderr.
+        #[arg(long)]
+        native_fields: bool,
+    },
+}
+
+/// What `quarry rules export` writes.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    /// NDJSON for Kibana's `POST /api/detection_engine/rules/_import`.
+    Kibana,
+    /// TOML files for elastic/detection-rules' custom rules.
+    DetectionRules,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -76,6 +119,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             tests,
             verbose,
         } => return test(rules.as_deref(), tests, *verbose, style),
+        Command::Export {
+            format,
+            output,
+            rules,
+            native_fields,
+        } => {
+            return export(
+                *format,
+                output.as_deref(),
+                rules.as_deref(),
+                *native_fields,
+                style,
+            );
+        }
     };
     let rules = match crate::pack::load(dir, style) {
         Ok(r) => r,
@@ -176,4 +233,97 @@ fn test(
     } else {
         ExitCode::from(1)
     })
+}
+
+fn export(
+    format: ExportFormat,
+    output: Option<&std::path::Path>,
+    dir: Option<&std::path::Path>,
+    native_fields: bool,
+    style: quarry_eql::Style,
+) -> anyhow::Result<ExitCode> {
+    use quarry_rules::export;
+    if matches!(format, ExportFormat::DetectionRules) && output.is_none() {
+        anyhow::bail!(
+            "--format detection-rules writes one file per rule: name a directory with -o DIR"
+        );
+    }
+    let mut rules = match crate::pack::load(dir, style) {
+        Ok(r) => r,
+        Err(rendered) => {
+            eprint!("{rendered}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if native_fields {
+        let map = crate::pack::native_map();
+        let mut native = Vec::new();
+        for rule in &rules {
+            match quarry_rules::native::native_rule(rule, &map) {
+                Ok(r) => native.push(r),
+                Err(why) => eprintln!(
+                    "quarry: left out \"{}\" ({}): {why}; it needs Quarry's ingest pipeline",
+                    rule.name,
+                    rule.path.display()
+                ),
+            }
+        }
+        rules = native;
+    }
+    let refused = |e: export::ExportError| {
+        for p in &e.problems {
+            eprintln!("error: {p}");
+        }
+        eprintln!(
+            "quarry: nothing exported ({} problem{})",
+            e.problems.len(),
+            if e.problems.len() == 1 { "" } else { "s" }
+        );
+        ExitCode::from(2)
+    };
+    match format {
+        ExportFormat::Kibana => {
+            let ndjson = match export::kibana_ndjson(&rules) {
+                Ok(t) => t,
+                Err(e) => return Ok(refused(e)),
+            };
+            match output {
+                Some(path) => {
+                    std::fs::write(path, &ndjson)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!(
+                        "quarry: wrote {} rules to {} (imported disabled: review, then enable them in Kibana)",
+                        rules.len(),
+                        path.display()
+                    );
+                }
+                None => {
+                    use std::io::Write;
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(ndjson.as_bytes())
+                        .and_then(|()| out.flush())
+                        .context("writing standard output")?;
+                }
+            }
+        }
+        ExportFormat::DetectionRules => {
+            let dir = output.expect("checked above");
+            let files = match export::detection_rules_files(&rules) {
+                Ok(f) => f,
+                Err(e) => return Ok(refused(e)),
+            };
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            for (name, text) in &files {
+                let path = dir.join(name);
+                std::fs::write(&path, text)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            eprintln!(
+                "quarry: wrote {} rule files to {}",
+                files.len(),
+                dir.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
