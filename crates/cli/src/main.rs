@@ -35,6 +35,7 @@ enum Command {
     Query(cmd::query::Args),
     Normalize(cmd::normalize::Args),
     Bench(cmd::bench::Args),
+    Export(cmd::export::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
         Command::Query(args) => cmd::query::run(args),
         Command::Normalize(args) => cmd::normalize::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Export(args) => cmd::export::run(args),
     };
     match result {
         Ok(code) => code,

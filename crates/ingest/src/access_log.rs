@@ -32,7 +32,8 @@ pub enum AccessLogError {
     Truncated(&'static str),
 }
 
-const METHODS: &[&str] = &[
+/// The request methods an access-log line may hold (the pipeline export's grok uses them too).
+pub const METHODS: &[&str] = &[
     "GET",
     "POST",
     "PUT",

@@ -19,7 +19,8 @@
 //! - [`org_audit`]: Atlassian organization (Guard) audit log events;
 //! - [`cloudapp_events`]: Microsoft Defender `CloudAppEvents` rows for Atlassian;
 //! - [`dc_audit`]: Data Center audit log files and `/rest/auditing/1.0/events` pages;
-//! - [`ecs`]: the normalized event and its ECS JSON form.
+//! - [`ecs`]: the normalized event and its ECS JSON form;
+//! - [`pipeline`]: the Elasticsearch ingest pipeline that normalizes the same sources on a cluster.
 
 pub mod access_log;
 pub mod access_pattern;
@@ -32,6 +33,7 @@ pub mod ecs;
 pub mod elastic_integration;
 pub mod normalize;
 pub mod org_audit;
+pub mod pipeline;
 pub mod proxies;
 pub mod proxy_log;
 pub mod read;

@@ -3,6 +3,7 @@
 pub mod atomic;
 pub mod bench;
 pub mod check;
+pub mod export;
 pub mod hunt;
 pub mod normalize;
 pub mod query;
