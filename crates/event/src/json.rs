@@ -79,11 +79,196 @@ impl Projection {
     }
 }
 
+impl Projection {
+    /// [`Projection::project`] of the JSON object in `text`, decoding only the wanted fields
+    /// (and descending only into objects that can hold one); the rest is skipped unparsed.
+    pub fn project_text(&self, text: &str) -> Result<Vec<Value>, DocumentError> {
+        use serde::de::DeserializeSeed;
+        let mut values = vec![Value::Null; self.len];
+        let mut path = String::new();
+        let mut de = serde_json::Deserializer::from_str(text);
+        let seed = ObjectSeed {
+            projection: self,
+            path: &mut path,
+            values: &mut values,
+            top: true,
+            allow_seq: false,
+        };
+        seed.deserialize(&mut de).map_err(|e| {
+            if e.classify() == serde_json::error::Category::Data {
+                DocumentError::NotAnObject(first_type(text))
+            } else {
+                DocumentError::NotJson(e.to_string())
+            }
+        })?;
+        de.end()
+            .map_err(|e| DocumentError::NotJson(e.to_string()))?;
+        Ok(values)
+    }
+
+    fn store(&self, id: FieldId, value: &Json, values: &mut [Value]) {
+        let slot = &mut values[id.index()];
+        let new = Value::from_json(value);
+        *slot = match std::mem::replace(slot, Value::Null) {
+            Value::Null => new,
+            old => Value::array([old, new]),
+        };
+    }
+}
+
+/// The JSON type of the start of `text`, for "expected an object" messages.
+fn first_type(text: &str) -> &'static str {
+    match text.trim_start().as_bytes().first() {
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+/// A key, borrowed from the input when it has no escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// An object at `path` (or, below the top, an array of objects or anything else, ignored).
+struct ObjectSeed<'a> {
+    projection: &'a Projection,
+    path: &'a mut String,
+    values: &'a mut [Value],
+    /// The document itself: must be an object.
+    top: bool,
+    /// An array here holds objects to descend into; inside an array, a nested array is
+    /// skipped (as [`Projection::project`] does).
+    allow_seq: bool,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for ObjectSeed<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        if self.top {
+            d.deserialize_map(self)
+        } else {
+            d.deserialize_any(self)
+        }
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ObjectSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let base = self.path.len();
+            if base > 0 {
+                self.path.push('.');
+            }
+            self.path.push_str(&key);
+            let wanted = self.projection.fields.get(self.path.as_str()).copied();
+            let prefix = self.projection.prefixes.contains(self.path.as_str());
+            match (wanted, prefix) {
+                (None, false) => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+                (None, true) => map.next_value_seed(ObjectSeed {
+                    projection: self.projection,
+                    path: &mut *self.path,
+                    values: &mut *self.values,
+                    top: false,
+                    allow_seq: true,
+                })?,
+                (Some(id), also_prefix) => {
+                    let value: Json = map.next_value()?;
+                    self.projection.store(id, &value, self.values);
+                    if also_prefix {
+                        let path = self.path.clone();
+                        match &value {
+                            Json::Object(inner) => self.projection.walk(&path, inner, self.values),
+                            Json::Array(items) => {
+                                for item in items {
+                                    if let Json::Object(inner) = item {
+                                        self.projection.walk(&path, inner, self.values);
+                                    }
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            self.path.truncate(base);
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if !self.allow_seq {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            return Ok(());
+        }
+        // Arrays of objects contribute every element's fields.
+        while seq
+            .next_element_seed(ObjectSeed {
+                projection: self.projection,
+                path: &mut *self.path,
+                values: &mut *self.values,
+                top: false,
+                allow_seq: false,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
 /// Why a JSON document could not become an event.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DocumentError {
     #[error("expected a JSON object, found {0}")]
     NotAnObject(&'static str),
+    #[error("not JSON: {0}")]
+    NotJson(String),
     #[error("the timestamp field `{0}` is missing")]
     MissingTimestamp(String),
     #[error("the timestamp field `{field}`: {error}")]
@@ -100,7 +285,15 @@ pub struct Document {
     values: Vec<Value>,
     timestamp: Timestamp,
     position: u64,
-    source: Json,
+    source: Source,
+}
+
+/// The original document, kept as it came: a parsed tree, or the text of one line (one
+/// allocation instead of a tree of them; parsed again only when an alert shows it).
+#[derive(Debug, Clone, PartialEq)]
+enum Source {
+    Json(Json),
+    Text(Box<str>),
 }
 
 impl Document {
@@ -129,7 +322,34 @@ impl Document {
             values,
             timestamp,
             position,
-            source,
+            source: Source::Json(source),
+        })
+    }
+
+    /// Projects the JSON object in `text` without building a tree of it: only the catalog's
+    /// fields are decoded, everything else is skipped, and the text itself is kept as the
+    /// document's source.
+    pub fn from_text(
+        text: &str,
+        projection: &Projection,
+        catalog: &FieldCatalog,
+        timestamp_field: FieldId,
+        position: u64,
+    ) -> Result<Document, DocumentError> {
+        let values = projection.project_text(text)?;
+        let name = || catalog.name(timestamp_field).to_string();
+        let timestamp = match values[timestamp_field.index()].as_ref() {
+            ValueRef::Null => return Err(DocumentError::MissingTimestamp(name())),
+            v => Timestamp::from_value(v).map_err(|error| DocumentError::BadTimestamp {
+                field: name(),
+                error,
+            })?,
+        };
+        Ok(Document {
+            values,
+            timestamp,
+            position,
+            source: Source::Text(text.into()),
         })
     }
 
@@ -139,7 +359,7 @@ impl Document {
             values,
             timestamp,
             position,
-            source: Json::Null,
+            source: Source::Json(Json::Null),
         }
     }
 
@@ -149,8 +369,14 @@ impl Document {
     }
 
     /// The original JSON document (null for events built with [`Document::from_values`]).
-    pub fn source(&self) -> &Json {
-        &self.source
+    pub fn source(&self) -> std::borrow::Cow<'_, Json> {
+        match &self.source {
+            Source::Json(j) => std::borrow::Cow::Borrowed(j),
+            // The text parsed once already when the document was made.
+            Source::Text(t) => {
+                std::borrow::Cow::Owned(serde_json::from_str(t).unwrap_or(Json::Null))
+            }
+        }
     }
 
     pub fn values(&self) -> &[Value] {

@@ -342,6 +342,31 @@ fn parse_audit(format: Format, text: &str) -> Result<Vec<crate::ecs::EcsEvent>, 
 /// sequences), or of a JSON array of hits or documents (Kibana and Discover exports).
 fn ecs_documents(text: &str) -> Result<Vec<(i64, String)>, String> {
     use serde_json::Value;
+    // The common case, one plain document per line, needs only its @timestamp: read that
+    // without building the document (an Elasticsearch response, with `hits`, takes the long
+    // way below).
+    thread_local! {
+        static PLAIN: (quarry_event::FieldCatalog, quarry_event::Projection) = {
+            let mut catalog = quarry_event::FieldCatalog::new();
+            catalog.intern("@timestamp");
+            let projection = quarry_event::Projection::new(&catalog);
+            (catalog, projection)
+        };
+    }
+    // A response body names `hits`: only such lines need the whole tree.
+    let plain = !text.contains("\"hits\"");
+    let fast = PLAIN.with(|(_, projection)| match projection.project_text(text) {
+        Ok(values) if plain => Some(match values[0].as_ref() {
+            quarry_event::ValueRef::Null => Err("no @timestamp field".to_string()),
+            ts => Timestamp::from_value(ts)
+                .map(|t| vec![(t.nanos(), text.to_string())])
+                .map_err(|e| format!("@timestamp: {e}")),
+        }),
+        _ => None,
+    });
+    if let Some(result) = fast {
+        return result;
+    }
     let doc: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
     let hits = doc.get("hits");
     let mut sources: Vec<&Value> = Vec::new();

@@ -404,7 +404,7 @@ impl Alert {
             "match_count": self.match_count,
             "actions": self.actions,
             "rule_file": rule.path.display().to_string(),
-            "evidence": self.evidence.iter().map(|e| e.source().clone()).collect::<Vec<_>>(),
+            "evidence": self.evidence.iter().map(|e| e.source().into_owned()).collect::<Vec<_>>(),
             "evidence_omitted": self.evidence_omitted,
         });
         if !self.searches.is_empty() {

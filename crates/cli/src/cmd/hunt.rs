@@ -435,9 +435,11 @@ impl Decoder<'_> {
     ) -> anyhow::Result<Option<Document>> {
         for line in lines {
             let line = line.context("reading a spool file")?;
-            let json: Json = serde_json::from_str(&line).context("a spool line is not JSON")?;
-            match Document::from_json(json, self.projection, self.catalog, self.timestamp, 0) {
+            match Document::from_text(&line, self.projection, self.catalog, self.timestamp, 0) {
                 Ok(d) => return Ok(Some(d)),
+                Err(quarry_event::DocumentError::NotJson(e)) => {
+                    anyhow::bail!("a spool line is not JSON: {e}")
+                }
                 Err(_) => counts.unreadable += 1,
             }
         }

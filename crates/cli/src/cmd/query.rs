@@ -385,7 +385,7 @@ fn hit_json(event: &Located, inputs: &Inputs) -> Json {
     json!({
         "_index": inputs.name(event.input),
         "_id": format!("{}", event.line),
-        "_source": event.doc.source(),
+        "_source": event.doc.source().into_owned(),
     })
 }
 
