@@ -6,7 +6,7 @@
 //! spelling a document uses, and arrays of objects contribute every element's value, as in
 //! Elasticsearch (`{"a":[{"b":1},{"b":2}]}` gives `a.b = [1, 2]`).
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 
 use serde_json::{Map, Value as Json};
 

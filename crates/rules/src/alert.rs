@@ -63,8 +63,34 @@ pub struct Alert {
     pub last_match: Timestamp,
     /// The alert folds matches (its rule suppresses, and suppression is on).
     pub folding: bool,
-    /// Positions of the events counted, so overlapping matches count each event once.
-    counted: std::collections::HashSet<u64>,
+    /// How overlapping matches count each event once: by the newest position when matches
+    /// arrive in position order (the group is the rule's own join key), else by a set.
+    counted: Counted,
+}
+
+/// Which events an alert has counted.
+#[derive(Debug, Clone)]
+enum Counted {
+    /// Matches of one join key arrive in position order and overlap only on their older
+    /// events: an event is new when it is newer than every one counted.
+    Newest(Option<u64>),
+    /// Matches of several join keys folded into one group interleave: every position.
+    All(std::collections::HashSet<u64>),
+}
+
+impl Counted {
+    fn first_time(&mut self, position: u64) -> bool {
+        match self {
+            Counted::Newest(newest) => {
+                if newest.is_some_and(|n| position <= n) {
+                    return false;
+                }
+                *newest = Some(position);
+                true
+            }
+            Counted::All(set) => set.insert(position),
+        }
+    }
 }
 
 /// How many distinct addresses an alert names.
@@ -86,7 +112,9 @@ pub struct AlertFields {
 }
 
 impl Alert {
-    /// A new alert for the first match of a group.
+    /// A new alert for the first match of a group. `interleaved`: the rule groups alerts more
+    /// coarsely than it joins sequences, so matches of several join keys fold together and
+    /// arrive out of position order.
     #[allow(clippy::too_many_arguments)]
     pub fn open(
         rule_index: usize,
@@ -98,6 +126,7 @@ impl Alert {
         threshold_count: Option<u64>,
         fields: AlertFields,
         max_evidence: usize,
+        interleaved: bool,
     ) -> Alert {
         let first = events.first().map_or(at, |e| e.timestamp());
         let window_end = Timestamp::from_nanos(
@@ -149,7 +178,11 @@ impl Alert {
             window_end,
             last_match: at,
             folding: false,
-            counted: std::collections::HashSet::new(),
+            counted: if interleaved {
+                Counted::All(std::collections::HashSet::new())
+            } else {
+                Counted::Newest(None)
+            },
         };
         alert.fold(events, at, threshold_count, fields, max_evidence);
         alert
@@ -180,7 +213,7 @@ impl Alert {
             self.threshold_count = Some(self.threshold_count.map_or(c, |t| t.max(c)));
         }
         for e in events {
-            if !self.counted.insert(e.position()) {
+            if !self.counted.first_time(e.position()) {
                 continue;
             }
             self.event_count += 1;

@@ -83,6 +83,8 @@ struct Exception {
 enum Evaluator {
     Eql(Box<Runner<Arc<Document>>>),
     Threshold(ThresholdEvaluator<Document>),
+    /// After [`Hunt::finish`] took the evaluator's last matches.
+    Spent,
 }
 
 struct Compiled {
@@ -93,6 +95,8 @@ struct Compiled {
     fold: bool,
     window_ms: u64,
     suppress_missing: bool,
+    /// Matches of several join keys fold into one alert (see [`Alert::open`]).
+    interleaved: bool,
 }
 
 type GroupKey = (usize, Vec<Option<String>>);
@@ -215,7 +219,12 @@ impl Hunt {
                     RuleKind::Threshold { .. } => rule.from_ms,
                     RuleKind::Eql(_) => rule.interval_ms,
                 });
+            let joins = rule.group_fields();
+            let interleaved = matches!(rule.kind, RuleKind::Eql(_))
+                && !joins.is_empty()
+                && !joins.iter().all(|j| group.contains(j));
             compiled.push(Compiled {
+                interleaved,
                 exceptions: rule_exceptions,
                 evaluator,
                 group_by: group
@@ -328,6 +337,7 @@ impl Hunt {
                         self.on_threshold(index, m);
                     }
                 }
+                Evaluator::Spent => {}
             }
         }
         Ok(())
@@ -352,63 +362,23 @@ impl Hunt {
 
     /// Ends the input: the last matches, then every alert still open.
     pub fn finish(mut self) -> (Vec<Alert>, HuntStats, Vec<Rule>) {
-        let compiled = std::mem::take(&mut self.compiled);
-        let mut rest = Vec::new();
-        for (index, c) in compiled.into_iter().enumerate() {
-            match c.evaluator {
+        for index in 0..self.compiled.len() {
+            match std::mem::replace(&mut self.compiled[index].evaluator, Evaluator::Spent) {
                 Evaluator::Eql(runner) => {
                     let (hits, stats) = runner.finish();
                     self.stats.evicted_keys += stats.sequence.evicted_keys;
-                    rest.push((
-                        index,
-                        hits,
-                        Vec::new(),
-                        c.group_by,
-                        c.fold,
-                        c.window_ms,
-                        c.suppress_missing,
-                    ));
+                    for hit in hits {
+                        self.on_hit(index, hit);
+                    }
                 }
                 Evaluator::Threshold(mut t) => {
                     let mut out = Vec::new();
                     t.finish(&mut out);
-                    rest.push((
-                        index,
-                        Vec::new(),
-                        out,
-                        c.group_by,
-                        c.fold,
-                        c.window_ms,
-                        c.suppress_missing,
-                    ));
+                    for m in out {
+                        self.on_threshold(index, m);
+                    }
                 }
-            }
-        }
-        // Put the group settings back (evaluators are spent) so late matches fold as usual.
-        for (index, _, _, group_by, fold, window_ms, suppress_missing) in &rest {
-            debug_assert_eq!(*index, self.compiled.len());
-            self.compiled.push(Compiled {
-                exceptions: Vec::new(),
-                evaluator: Evaluator::Threshold(ThresholdEvaluator::new(
-                    Cond::Const(None),
-                    Vec::new(),
-                    1,
-                    0,
-                    1,
-                    ThresholdMode::Sliding,
-                )),
-                group_by: group_by.clone(),
-                fold: *fold,
-                window_ms: *window_ms,
-                suppress_missing: *suppress_missing,
-            });
-        }
-        for (index, hits, threshold, ..) in rest {
-            for hit in hits {
-                self.on_hit(index, hit);
-            }
-            for m in threshold {
-                self.on_threshold(index, m);
+                Evaluator::Spent => {}
             }
         }
         let open: Vec<Alert> = self.open.drain().map(|(_, a)| a).collect();
@@ -458,6 +428,7 @@ impl Hunt {
             .zip(values.iter().cloned())
             .collect();
         let window_ms = c.window_ms;
+        let interleaved = c.interleaved;
         let standalone = !self.options.suppress
             || !c.fold
             || (!c.suppress_missing && values.iter().any(Option::is_none));
@@ -474,6 +445,7 @@ impl Hunt {
                 threshold_count,
                 fields,
                 max_evidence,
+                interleaved,
             );
             self.close(alert);
             return;
@@ -497,6 +469,7 @@ impl Hunt {
             threshold_count,
             fields,
             max_evidence,
+            interleaved,
         );
         alert.folding = true;
         self.expiry.push(Reverse((alert.window_end, key.clone())));

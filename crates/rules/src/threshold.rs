@@ -222,11 +222,8 @@ impl<E: Event> ThresholdEvaluator<E> {
             .saturating_add(self.interval_ms)
             .saturating_sub(self.window_ms);
         let at = Timestamp::from_millis(t).unwrap_or(Timestamp::from_nanos(i64::MAX));
-        let mut keys: Vec<&Vec<String>> = self.groups.keys().collect();
-        keys.sort();
         let mut found = Vec::new();
-        for key in keys {
-            let group = &self.groups[key];
+        for (key, group) in &self.groups {
             let counted: Vec<&Arc<E>> = group
                 .events
                 .iter()
@@ -244,6 +241,8 @@ impl<E: Event> ThresholdEvaluator<E> {
                 ));
             }
         }
+        // Matches of one execution in key order, whatever the map's order.
+        found.sort_by(|a: &(Vec<String>, Vec<Arc<E>>), b| a.0.cmp(&b.0));
         for (key, events) in found {
             let group = self.groups.get_mut(&key).expect("key from the map");
             group.reported_through = events.last().map(|e| e.position());

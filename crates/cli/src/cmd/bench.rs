@@ -25,6 +25,39 @@ enum Target {
         #[arg(long, value_name = "FILE")]
         keep: Option<std::path::PathBuf>,
     },
+    /// Write deterministic benchmark data: N Confluence events of K users (each with its own
+    /// address) as ECS NDJSON (shaped like an Elasticsearch export, ~700 bytes a line) or as a
+    /// Tomcat access log, in time order.
+    Gen {
+        /// Number of events.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        /// Number of distinct users.
+        #[arg(long, default_value_t = 1_000)]
+        users: u64,
+        /// `ecs` or `access-log`.
+        #[arg(long, default_value = "ecs")]
+        format: String,
+        /// Events per second of simulated time (how dense the bursts are).
+        #[arg(long, default_value_t = 100)]
+        rate: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// The file to write.
+        #[arg(short, long, value_name = "FILE")]
+        output: std::path::PathBuf,
+    },
+    /// `quarry hunt` with the built-in pack over FILE, alerts discarded: wall time, MB/s,
+    /// events/s and peak RSS, next to the ceilings (reading the file; parsing every line with
+    /// serde_json, skipping values).
+    Hunt {
+        /// The input (any format `hunt` reads).
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+        /// Skip the ceiling measurements.
+        #[arg(long)]
+        no_ceiling: bool,
+    },
     /// The engine alone: the seed's sequence over pre-parsed events.
     Engine {
         /// Number of events.
@@ -79,6 +112,15 @@ impl Rng {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.target {
         Target::Normalize { mib, keep } => normalize(mib, keep),
+        Target::Gen {
+            events,
+            users,
+            format,
+            rate,
+            seed,
+            output,
+        } => generate(events, users.max(1), &format, rate.max(1), seed, &output),
+        Target::Hunt { file, no_ceiling } => hunt(&file, !no_ceiling),
         Target::Engine {
             events,
             users,
@@ -281,4 +323,190 @@ fn normalize(mib: u64, keep: Option<std::path::PathBuf>) -> anyhow::Result<ExitC
         println!("  peak RSS: {:.1} MiB", rss as f64 / 1024.0);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+const BENCH_ACTIONS: [&str; 8] = [
+    "page_viewed",
+    "page_viewed",
+    "page_viewed",
+    "page_viewed",
+    "content_viewed",
+    "space_viewed",
+    "attachment_downloaded",
+    "search_performed",
+];
+
+const BENCH_SEARCHES: [&str; 4] = ["release notes", "onboarding", "aws architecture", "roadmap"];
+
+fn generate(
+    events: u64,
+    users: u64,
+    format: &str,
+    rate: u64,
+    seed: u64,
+    output: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let ecs = match format {
+        "ecs" => true,
+        "access-log" => false,
+        other => anyhow::bail!("unknown format `{other}`; expected ecs or access-log"),
+    };
+    let mut out = std::io::BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(output)
+            .map_err(|e| anyhow::anyhow!("creating {}: {e}", output.display()))?,
+    );
+    let mut rng = quarry_simulate::rng::Rng::new(seed);
+    let start = 1_795_420_800_000i64; // 2026-11-23T08:00:00Z
+    let started = Instant::now();
+    let mut bytes = 0u64;
+    let mut line = String::with_capacity(1024);
+    for i in 0..events {
+        let at = start + (i * 1000 / rate) as i64;
+        let u = rng.range(0, users - 1);
+        let user = format!("user{u:07}");
+        let ip = format!("10.{}.{}.{}", u >> 16 & 255, u >> 8 & 255, u & 255);
+        let action = *rng.pick(&BENCH_ACTIONS);
+        let page = rng.range(1, 5_000);
+        let (path, query, message) = match action {
+            "search_performed" => {
+                let q = *rng.pick(&BENCH_SEARCHES);
+                (
+                    "/dosearchsite.action".to_string(),
+                    Some(format!("queryString={}", q.replace(' ', "+"))),
+                    Some(q),
+                )
+            }
+            "content_viewed" => (
+                format!("/rest/api/content/{page}"),
+                Some("expand=version".to_string()),
+                None,
+            ),
+            "space_viewed" => (
+                "/spaces/viewspace.action".to_string(),
+                Some("key=ENG".to_string()),
+                None,
+            ),
+            "attachment_downloaded" => (
+                format!("/download/attachments/{page}/diagram.png"),
+                None,
+                None,
+            ),
+            _ => (format!("/display/ENG/Page+{page}"), None, None),
+        };
+        let bytes_out = rng.range(2_000, 120_000);
+        line.clear();
+        if ecs {
+            use std::fmt::Write as _;
+            let original = match &query {
+                Some(q) => format!("{path}?{q}"),
+                None => path.clone(),
+            };
+            let _ = write!(
+                line,
+                r#"{{"@timestamp":"{ts}","agent":{{"type":"filebeat","version":"8.15.3","id":"3f9c2a71-5b8e-4c1d-9a47-0e6b2d8c1f35","name":"wiki-01"}},"data_stream":{{"type":"logs","dataset":"atlassian.confluence","namespace":"default"}},"ecs":{{"version":"8.11.0"}},"event":{{"dataset":"atlassian.confluence","action":"{action}","category":["web"],"type":["access"],"outcome":"success","kind":"event","ingested":"{ts}"}},"host":{{"name":"wiki-01","hostname":"wiki-01.example.com"}},"user":{{"name":"{user}"}},"source":{{"ip":"{ip}"}},"url":{{"original":"{original}","path":"{path}"{q}}},"http":{{"request":{{"method":"GET"}},"response":{{"status_code":200,"bytes":{bytes_out}}},"version":"1.1"}},"user_agent":{{"original":"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"}}{m}}}"#,
+                ts = quarry_simulate::render::iso_time(at),
+                q = query
+                    .as_ref()
+                    .map_or(String::new(), |q| format!(r#","query":"{q}""#)),
+                m = message.map_or(String::new(), |m| format!(r#","message":"{m}""#)),
+            );
+        } else {
+            use std::fmt::Write as _;
+            let target = match &query {
+                Some(q) => format!("{path}?{q}"),
+                None => path,
+            };
+            let _ = write!(
+                line,
+                "[{}] {user} http-nio-8090-exec-{} {ip} GET {target} HTTP/1.1 200 {}ms {bytes_out} - Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+                quarry_simulate::render::clf_time(at),
+                i % 25 + 1,
+                rng.range(5, 900),
+            );
+        }
+        line.push('\n');
+        bytes += line.len() as u64;
+        out.write_all(line.as_bytes())?;
+    }
+    out.flush()?;
+    eprintln!(
+        "quarry: wrote {events} events of {users} users ({:.1} MB) to {} in {:.2} s",
+        bytes as f64 / 1e6,
+        output.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn hunt(file: &std::path::Path, ceiling: bool) -> anyhow::Result<ExitCode> {
+    use clap::Parser;
+    use std::io::BufRead;
+    let size = std::fs::metadata(file)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
+        .len();
+    let mb = size as f64 / 1e6;
+    if ceiling {
+        // Reading and splitting lines: the floor of any tool's cost.
+        let t = Instant::now();
+        let mut lines = 0u64;
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(file)?);
+        let mut buf = Vec::new();
+        while reader.read_until(b'\n', &mut buf)? > 0 {
+            lines += 1;
+            buf.clear();
+        }
+        let read = t.elapsed().as_secs_f64();
+        // Parsing every line as JSON without keeping it (a lower bound for JSON input).
+        let t = Instant::now();
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(file)?);
+        let mut parsed = 0u64;
+        while reader.read_until(b'\n', &mut buf)? > 0 {
+            if serde_json::from_slice::<serde::de::IgnoredAny>(&buf).is_ok() {
+                parsed += 1;
+            }
+            buf.clear();
+        }
+        let parse = t.elapsed().as_secs_f64();
+        println!(
+            "read lines       {lines:>10} lines  {:>8.2} s  {:>8.1} MB/s",
+            read,
+            mb / read
+        );
+        if parsed > 0 {
+            println!(
+                "serde_json skip  {parsed:>10} docs   {:>8.2} s  {:>8.1} MB/s",
+                parse,
+                mb / parse
+            );
+        }
+    }
+    #[derive(clap::Parser)]
+    struct HuntCli {
+        #[command(flatten)]
+        args: super::hunt::Args,
+    }
+    let path = file.to_string_lossy().to_string();
+    let cli = HuntCli::try_parse_from([
+        "hunt",
+        "--no-config",
+        "--quiet",
+        "--format",
+        "ndjson",
+        "-o",
+        "/dev/null",
+        &path,
+    ])?;
+    let t = Instant::now();
+    let code = super::hunt::run(cli.args)?;
+    let secs = t.elapsed().as_secs_f64();
+    let events = super::hunt::LAST_EVENTS.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "quarry hunt      {events:>10} events {secs:>8.2} s  {:>8.1} MB/s  {:>10.0} events/s  peak RSS {} MiB",
+        mb / secs,
+        events as f64 / secs,
+        peak_rss_kib().map_or("?".into(), |k| (k / 1024).to_string())
+    );
+    Ok(code)
 }

@@ -78,6 +78,9 @@ pub struct Args {
     /// Evidence events kept per alert (the rest are counted).
     #[arg(long, default_value_t = 10, value_name = "N")]
     max_evidence: usize,
+    /// No summary (alerts only).
+    #[arg(short, long)]
+    quiet: bool,
     /// Read every input as this format instead of detecting it.
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
     input_format: Option<quarry_ingest::detect::Format>,
@@ -114,6 +117,9 @@ fn parse_time(text: &str) -> Result<Timestamp, String> {
     };
     Timestamp::parse(&full).map_err(|e| e.to_string())
 }
+
+/// Events the last hunt of this process saw (for `quarry bench hunt`).
+pub static LAST_EVENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// One input's normalized events, spooled to disk.
 struct Spool {
@@ -309,7 +315,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         tuning_origin.as_deref(),
         &rule_changes,
     );
-    if args.format == OutputFormat::Table && to_stdout {
+    LAST_EVENTS.store(stats.events, std::sync::atomic::Ordering::Relaxed);
+    if args.quiet {
+    } else if args.format == OutputFormat::Table && to_stdout {
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout)?;
         stdout.write_all(summary_text.as_bytes())?;
