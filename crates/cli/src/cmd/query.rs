@@ -58,6 +58,8 @@ enum Format {
     Json,
     Ndjson,
     Table,
+    /// Only the number of events or sequences found.
+    Count,
 }
 
 /// An event with where it came from, for `_index`/`_id` and error messages.
@@ -204,6 +206,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Json => write_json(&mut out, &hits, &inputs, took, sequences)?,
         Format::Ndjson => write_ndjson(&mut out, &hits, &inputs)?,
         Format::Table => write_table(&mut out, &hits, &decoder)?,
+        Format::Count => writeln!(out, "{}", hits.len())?,
     }
     out.flush()?;
     let noun = match (sequences, hits.len()) {
@@ -351,12 +354,33 @@ impl Inputs {
             if text.is_empty() {
                 continue;
             }
-            match serde_json::from_slice::<Json>(text) {
-                Ok(doc) => accept(doc, number, stats),
+            // Only the fields the query reads are decoded; the line is kept for output.
+            let decoded = std::str::from_utf8(text)
+                .map_err(|e| format!("not UTF-8: {e}"))
+                .and_then(|text| {
+                    Document::from_text(
+                        text,
+                        &decoder.projection,
+                        &decoder.catalog,
+                        decoder.timestamp,
+                        *position,
+                    )
+                    .map_err(|e| e.to_string())
+                });
+            match decoded {
+                Ok(doc) => {
+                    *position += 1;
+                    stats.events += 1;
+                    emit(Located {
+                        doc,
+                        input: index as u32,
+                        line: number,
+                    });
+                }
                 Err(e) => {
                     stats.skipped += 1;
                     if report {
-                        eprintln!("{name}:{number}: not JSON: {e}");
+                        eprintln!("{name}:{number}: {e}");
                     }
                 }
             }
