@@ -523,3 +523,58 @@ fn native_fields_export_rewrites_what_the_integration_records() {
         bulk["note"]
     );
 }
+
+#[test]
+fn bench_gen_and_bench_hunt_run_end_to_end() {
+    let d = dir("bench-gen");
+    for format in ["ecs", "access-log"] {
+        let file = d.join(format!("b.{format}"));
+        let out = quarry(&[
+            "bench",
+            "gen",
+            "--events",
+            "3000",
+            "--users",
+            "10",
+            "--format",
+            format,
+            "-o",
+            file.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap().lines().count(),
+            3000
+        );
+        // The same seed gives the same bytes.
+        let again = d.join(format!("again.{format}"));
+        quarry(&[
+            "bench",
+            "gen",
+            "--events",
+            "3000",
+            "--users",
+            "10",
+            "--format",
+            format,
+            "-o",
+            again.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            std::fs::read(&again).unwrap()
+        );
+        let out = quarry(&["bench", "hunt", file.to_str().unwrap()]);
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(out.status.success(), "{text}");
+        assert!(
+            text.contains("quarry hunt            3000 events"),
+            "{text}"
+        );
+        assert!(text.contains("MB/s") && text.contains("peak RSS"), "{text}");
+    }
+}
