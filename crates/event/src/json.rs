@@ -290,10 +290,45 @@ pub struct Document {
 
 /// The original document, kept as it came: a parsed tree, or the text of one line (one
 /// allocation instead of a tree of them; parsed again only when an alert shows it).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 enum Source {
     Json(Json),
     Text(Box<str>),
+    /// Where the line lives in a file that outlives the event (a spool): no copy is kept.
+    Stored {
+        store: std::sync::Arc<dyn SourceStore>,
+        offset: u64,
+        len: u32,
+    },
+}
+
+impl PartialEq for Source {
+    fn eq(&self, other: &Source) -> bool {
+        match (self, other) {
+            (Source::Json(a), Source::Json(b)) => a == b,
+            (Source::Text(a), Source::Text(b)) => a == b,
+            (
+                Source::Stored {
+                    store: a,
+                    offset: x,
+                    len: m,
+                },
+                Source::Stored {
+                    store: b,
+                    offset: y,
+                    len: n,
+                },
+            ) => std::sync::Arc::ptr_eq(a, b) && x == y && m == n,
+            _ => false,
+        }
+    }
+}
+
+/// Somewhere documents' text can be read back from by byte range (a spool file), so events
+/// held in long windows need not carry their text.
+pub trait SourceStore: Send + Sync + std::fmt::Debug {
+    /// The `len` bytes at `offset`, or `None` when they cannot be read.
+    fn read(&self, offset: u64, len: u32) -> Option<String>;
 }
 
 impl Document {
@@ -336,15 +371,7 @@ impl Document {
         timestamp_field: FieldId,
         position: u64,
     ) -> Result<Document, DocumentError> {
-        let values = projection.project_text(text)?;
-        let name = || catalog.name(timestamp_field).to_string();
-        let timestamp = match values[timestamp_field.index()].as_ref() {
-            ValueRef::Null => return Err(DocumentError::MissingTimestamp(name())),
-            v => Timestamp::from_value(v).map_err(|error| DocumentError::BadTimestamp {
-                field: name(),
-                error,
-            })?,
-        };
+        let (values, timestamp) = decode_text(text, projection, catalog, timestamp_field)?;
         Ok(Document {
             values,
             timestamp,
@@ -363,6 +390,34 @@ impl Document {
         }
     }
 
+    /// [`Document::from_text`] for a line stored at `offset` in `store`: only the byte range is
+    /// kept, and the source is read back when asked for.
+    pub fn from_stored_text(
+        text: &str,
+        store: &std::sync::Arc<dyn SourceStore>,
+        offset: u64,
+        projection: &Projection,
+        catalog: &FieldCatalog,
+        timestamp_field: FieldId,
+        position: u64,
+    ) -> Result<Document, DocumentError> {
+        let (values, timestamp) = decode_text(text, projection, catalog, timestamp_field)?;
+        let source = match u32::try_from(text.len()) {
+            Ok(len) => Source::Stored {
+                store: std::sync::Arc::clone(store),
+                offset,
+                len,
+            },
+            Err(_) => Source::Text(text.into()),
+        };
+        Ok(Document {
+            values,
+            timestamp,
+            position,
+            source,
+        })
+    }
+
     /// Gives the event its position in a stream merged from several inputs.
     pub fn set_position(&mut self, position: u64) {
         self.position = position;
@@ -376,12 +431,37 @@ impl Document {
             Source::Text(t) => {
                 std::borrow::Cow::Owned(serde_json::from_str(t).unwrap_or(Json::Null))
             }
+            Source::Stored { store, offset, len } => std::borrow::Cow::Owned(
+                store
+                    .read(*offset, *len)
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .unwrap_or(Json::Null),
+            ),
         }
     }
 
     pub fn values(&self) -> &[Value] {
         &self.values
     }
+}
+
+/// The projected values of `text` and its timestamp.
+fn decode_text(
+    text: &str,
+    projection: &Projection,
+    catalog: &FieldCatalog,
+    timestamp_field: FieldId,
+) -> Result<(Vec<Value>, Timestamp), DocumentError> {
+    let values = projection.project_text(text)?;
+    let name = || catalog.name(timestamp_field).to_string();
+    let timestamp = match values[timestamp_field.index()].as_ref() {
+        ValueRef::Null => return Err(DocumentError::MissingTimestamp(name())),
+        v => Timestamp::from_value(v).map_err(|error| DocumentError::BadTimestamp {
+            field: name(),
+            error,
+        })?,
+    };
+    Ok((values, timestamp))
 }
 
 impl Event for Document {

@@ -220,10 +220,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .expect("alerts read event.action");
     let user = catalog.get("user.name").expect("alerts read user.name");
     let mut counts = EventCounts::default();
-    let mut readers: Vec<_> = spools
+    let mut readers: Vec<SpoolReader> = spools
         .iter()
-        .map(|s| BufReader::new(&s.file).lines())
-        .collect();
+        .map(SpoolReader::new)
+        .collect::<anyhow::Result<_>>()?;
     let decoder = Decoder {
         projection: &projection,
         catalog: &catalog,
@@ -427,6 +427,52 @@ fn sort_spool(file: &mut File, run_lines: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A spool read back line by line; events keep only their line's byte range, read again
+/// (with `pread`) when an alert shows them.
+#[derive(Debug)]
+struct SpoolStore(File);
+
+impl quarry_event::SourceStore for SpoolStore {
+    fn read(&self, offset: u64, len: u32) -> Option<String> {
+        let mut buf = vec![0; len as usize];
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileExt;
+            self.0.read_exact_at(&mut buf, offset).ok()?;
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = offset;
+            return None;
+        }
+        String::from_utf8(buf).ok()
+    }
+}
+
+struct SpoolReader {
+    lines: BufReader<File>,
+    /// Where the next line starts.
+    offset: u64,
+    store: std::sync::Arc<dyn quarry_event::SourceStore>,
+    buf: Vec<u8>,
+}
+
+impl SpoolReader {
+    fn new(spool: &Spool) -> anyhow::Result<SpoolReader> {
+        let mut reading = spool.file.try_clone().context("reopening a spool file")?;
+        reading.rewind()?;
+        let store: std::sync::Arc<dyn quarry_event::SourceStore> = std::sync::Arc::new(SpoolStore(
+            spool.file.try_clone().context("reopening a spool file")?,
+        ));
+        Ok(SpoolReader {
+            lines: BufReader::with_capacity(1 << 20, reading),
+            offset: 0,
+            store,
+            buf: Vec::new(),
+        })
+    }
+}
+
 /// Turns spooled ECS lines back into events with the hunt's projection.
 struct Decoder<'a> {
     projection: &'a Projection,
@@ -438,12 +484,31 @@ impl Decoder<'_> {
     /// The next event of a spool; lines without a usable `@timestamp` are counted and skipped.
     fn next(
         &self,
-        lines: &mut std::io::Lines<BufReader<&File>>,
+        spool: &mut SpoolReader,
         counts: &mut EventCounts,
     ) -> anyhow::Result<Option<Document>> {
-        for line in lines {
-            let line = line.context("reading a spool file")?;
-            match Document::from_text(&line, self.projection, self.catalog, self.timestamp, 0) {
+        loop {
+            spool.buf.clear();
+            let n = spool
+                .lines
+                .read_until(b'\n', &mut spool.buf)
+                .context("reading a spool file")?;
+            if n == 0 {
+                return Ok(None);
+            }
+            let start = spool.offset;
+            spool.offset += n as u64;
+            let line = spool.buf.strip_suffix(b"\n").unwrap_or(&spool.buf);
+            let text = std::str::from_utf8(line).context("a spool line is not UTF-8")?;
+            match Document::from_stored_text(
+                text,
+                &spool.store,
+                start,
+                self.projection,
+                self.catalog,
+                self.timestamp,
+                0,
+            ) {
                 Ok(d) => return Ok(Some(d)),
                 Err(quarry_event::DocumentError::NotJson(e)) => {
                     anyhow::bail!("a spool line is not JSON: {e}")
@@ -451,7 +516,6 @@ impl Decoder<'_> {
                 Err(_) => counts.unreadable += 1,
             }
         }
-        Ok(None)
     }
 }
 
