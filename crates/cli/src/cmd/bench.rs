@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use quarry_engine::{CompiledQuery, Options, Runner};
 use quarry_event::{Document, FieldCatalog, Timestamp, Value};
+use quarry_simulate::rng::Rng;
 
 /// Measure throughput. `engine` runs the seed's bulk-mining sequence over pre-parsed synthetic
 /// ECS events (the engine alone: no reading, no JSON).
@@ -92,23 +93,6 @@ const ACTIONS: [&str; 10] = [
     "page_printed",
 ];
 
-/// splitmix64: a tiny deterministic generator, enough for synthetic data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.target {
         Target::Normalize { mib, keep } => normalize(mib, keep),
@@ -143,7 +127,7 @@ fn engine(count: usize, users: usize, repeat: usize) -> anyhow::Result<ExitCode>
     );
 
     let rss_before = peak_rss_kib();
-    let mut rng = Rng(42);
+    let mut rng = Rng::new(42);
     let start = 1_714_521_600_000i64; // 2024-05-01T00:00:00Z
     let day_ms = 86_400_000i64;
     let user_names: Vec<String> = (0..users).map(|u| format!("user{u:05}")).collect();
@@ -261,7 +245,7 @@ fn normalize(mib: u64, keep: Option<std::path::PathBuf>) -> anyhow::Result<ExitC
         }
     };
     let started = Instant::now();
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path)?);
     let mut written = 0u64;
     let mut lines = 0u64;
