@@ -300,8 +300,10 @@ impl Hunt {
         self.expire(ts);
         self.stats.events += 1;
         self.input_start.get_or_insert(ts);
-        if let Some(user) = key_value(event.field(self.fields.user)) {
-            self.first_seen.entry(user).or_insert(ts);
+        if let Some(user) = crate::threshold::key_text(event.field(self.fields.user))
+            && !self.first_seen.contains_key(&*user)
+        {
+            self.first_seen.insert(user.into_owned(), ts);
         }
         if let Some(e) = self
             .exceptions

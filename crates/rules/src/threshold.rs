@@ -64,14 +64,30 @@ struct Group<E> {
 
 /// A group field's value as a key: strings as they are, other scalars as JSON writes them.
 pub fn key_value(v: quarry_event::ValueRef<'_>) -> Option<String> {
+    key_text(v).map(std::borrow::Cow::into_owned)
+}
+
+/// [`key_value`] without copying strings: for counting into maps that already hold the key.
+pub fn key_text(v: quarry_event::ValueRef<'_>) -> Option<std::borrow::Cow<'_, str>> {
     use quarry_event::ValueRef;
+    use std::borrow::Cow;
     match v {
         ValueRef::Null => None,
-        ValueRef::String(s) => Some(s.to_string()),
-        ValueRef::Bool(b) => Some(b.to_string()),
-        ValueRef::Integer(i) => Some(i.to_string()),
-        ValueRef::Float(f) => Some(f.to_string()),
-        ValueRef::Array(items) => items.first().and_then(|i| key_value(i.as_ref())),
+        ValueRef::String(s) => Some(Cow::Borrowed(s)),
+        ValueRef::Bool(b) => Some(Cow::Owned(b.to_string())),
+        ValueRef::Integer(i) => Some(Cow::Owned(i.to_string())),
+        ValueRef::Float(f) => Some(Cow::Owned(f.to_string())),
+        ValueRef::Array(items) => items.first().and_then(|i| key_text(i.as_ref())),
+    }
+}
+
+/// Adds one to `key`'s count, copying the key only the first time it is seen.
+pub fn bump(counts: &mut std::collections::HashMap<String, u64>, key: &str) {
+    match counts.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(key.to_string(), 1);
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 //! is still hunted.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap};
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Seek, Write};
 use std::path::PathBuf;
@@ -130,7 +130,7 @@ struct Spool {
 /// What the summary reports about the events.
 #[derive(Default)]
 struct EventCounts {
-    by_action: BTreeMap<String, u64>,
+    by_action: HashMap<String, u64>,
     by_user: HashMap<String, u64>,
     unreadable: u64,
 }
@@ -520,10 +520,13 @@ impl Decoder<'_> {
 }
 
 fn count_event(doc: &Document, action: FieldId, user: FieldId, counts: &mut EventCounts) {
-    let a = quarry_rules::threshold::key_value(doc.field(action)).unwrap_or_else(|| "-".into());
-    *counts.by_action.entry(a).or_default() += 1;
-    if let Some(u) = quarry_rules::threshold::key_value(doc.field(user)) {
-        *counts.by_user.entry(u).or_default() += 1;
+    use quarry_rules::threshold::{bump, key_text};
+    bump(
+        &mut counts.by_action,
+        key_text(doc.field(action)).as_deref().unwrap_or("-"),
+    );
+    if let Some(u) = key_text(doc.field(user)) {
+        bump(&mut counts.by_user, &u);
     }
 }
 
