@@ -160,10 +160,17 @@ impl<E: Event> ThresholdEvaluator<E> {
         else {
             return;
         };
-        let group = self.groups.entry(key.clone()).or_insert_with(|| Group {
-            events: VecDeque::new(),
-            reported_through: None,
-        });
+        // The key is cloned only for a new group: it is still needed for a sliding match.
+        if !self.groups.contains_key(&key) {
+            self.groups.insert(
+                key.clone(),
+                Group {
+                    events: VecDeque::new(),
+                    reported_through: None,
+                },
+            );
+        }
+        let group = self.groups.get_mut(&key).expect("inserted above");
         group.events.push_back(Arc::clone(event));
         let oldest = ts.saturating_sub(self.window_ms);
         while group
