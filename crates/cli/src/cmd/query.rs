@@ -295,29 +295,26 @@ impl Inputs {
         let file = File::open(&self.paths[index]).with_context(|| format!("opening {name}"))?;
         let mut reader = BufReader::with_capacity(1 << 16, file);
         let first = first_non_space(&mut reader)?;
-        let mut accept = |doc: Json, line: u64, stats: &mut ReadStats| match Document::from_json(
-            doc,
-            &decoder.projection,
-            &decoder.catalog,
-            decoder.timestamp,
-            *position,
-        ) {
-            Ok(doc) => {
-                *position += 1;
-                stats.events += 1;
-                emit(Located {
-                    doc,
-                    input: index as u32,
-                    line,
-                });
-            }
-            Err(e) => {
-                stats.skipped += 1;
-                if report {
-                    eprintln!("{name}:{line}: {e}");
+        // Every decoded document (or why it could not be) goes through here, numbered in order.
+        let mut accept =
+            |decoded: Result<Document, String>, line: u64, stats: &mut ReadStats| match decoded {
+                Ok(mut doc) => {
+                    doc.set_position(*position);
+                    *position += 1;
+                    stats.events += 1;
+                    emit(Located {
+                        doc,
+                        input: index as u32,
+                        line,
+                    });
                 }
-            }
-        };
+                Err(e) => {
+                    stats.skipped += 1;
+                    if report {
+                        eprintln!("{name}:{line}: {e}");
+                    }
+                }
+            };
         if first == Some(b'[') {
             // A JSON array of documents: one JSON value, read whole.
             let mut text = String::new();
@@ -335,7 +332,15 @@ impl Inputs {
                 }
             };
             for (i, doc) in docs.into_iter().enumerate() {
-                accept(doc, i as u64 + 1, stats);
+                let decoded = Document::from_json(
+                    doc,
+                    &decoder.projection,
+                    &decoder.catalog,
+                    decoder.timestamp,
+                    0,
+                )
+                .map_err(|e| e.to_string());
+                accept(decoded, i as u64 + 1, stats);
             }
             return Ok(());
         }
@@ -363,27 +368,11 @@ impl Inputs {
                         &decoder.projection,
                         &decoder.catalog,
                         decoder.timestamp,
-                        *position,
+                        0,
                     )
                     .map_err(|e| e.to_string())
                 });
-            match decoded {
-                Ok(doc) => {
-                    *position += 1;
-                    stats.events += 1;
-                    emit(Located {
-                        doc,
-                        input: index as u32,
-                        line: number,
-                    });
-                }
-                Err(e) => {
-                    stats.skipped += 1;
-                    if report {
-                        eprintln!("{name}:{number}: {e}");
-                    }
-                }
-            }
+            accept(decoded, number, stats);
         }
         Ok(())
     }
