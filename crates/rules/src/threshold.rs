@@ -247,6 +247,10 @@ impl<E: Event> ThresholdEvaluator<E> {
         let at = Timestamp::from_millis(t).unwrap_or(Timestamp::from_nanos(i64::MAX));
         let mut found = Vec::new();
         for (key, group) in &self.groups {
+            // Counted events are a subset of the group's: most groups are too small to look at.
+            if (group.events.len() as u64) < self.value {
+                continue;
+            }
             let counted: Vec<&Arc<E>> = group
                 .events
                 .iter()
@@ -269,6 +273,16 @@ impl<E: Event> ThresholdEvaluator<E> {
         for (key, events) in found {
             let group = self.groups.get_mut(&key).expect("key from the map");
             group.reported_through = events.last().map(|e| e.position());
+            // No later execution counts a reported event again, and they are the oldest of
+            // the group (events arrive in position order): let them go now, so a busy group
+            // holds one interval of events instead of a whole lookback.
+            while group
+                .events
+                .front()
+                .is_some_and(|e| group.reported_through.is_some_and(|p| e.position() <= p))
+            {
+                group.events.pop_front();
+            }
             out.push(ThresholdMatch {
                 key,
                 count: events.len() as u64,
