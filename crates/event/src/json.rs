@@ -149,6 +149,61 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
     }
 }
 
+/// A wanted field's value decoded straight into a [`Value`] (no JSON tree in between), read
+/// as [`Value::from_json`] reads a tree: objects are null, arrays are normalized.
+struct ValueSeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for ValueSeed {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ValueSeed {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
+        Ok(Value::Integer(i))
+    }
+    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
+        // As serde_json's `as_i64` then `as_f64`: beyond i64, a float.
+        Ok(i64::try_from(u).map_or(Value::Float(u as f64), Value::Integer))
+    }
+    fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
+        Ok(Value::Float(f))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_string()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(ValueSeed)? {
+            items.push(item);
+        }
+        Ok(Value::array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(Value::Null)
+    }
+}
+
 /// An object at `path` (or, below the top, an array of objects or anything else, ignored).
 struct ObjectSeed<'a> {
     projection: &'a Projection,
@@ -199,6 +254,14 @@ impl<'de> serde::de::Visitor<'de> for ObjectSeed<'_> {
                     top: false,
                     allow_seq: true,
                 })?,
+                (Some(id), false) => {
+                    let value = map.next_value_seed(ValueSeed)?;
+                    let slot = &mut self.values[id.index()];
+                    *slot = match std::mem::replace(slot, Value::Null) {
+                        Value::Null => value,
+                        old => Value::array([old, value]),
+                    };
+                }
                 (Some(id), also_prefix) => {
                     let value: Json = map.next_value()?;
                     self.projection.store(id, &value, self.values);
@@ -282,10 +345,86 @@ pub enum DocumentError {
 /// position, and the original document (for output).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {
-    values: Vec<Value>,
+    values: Packed,
     timestamp: Timestamp,
     position: u64,
     source: Source,
+}
+
+/// Projected values packed into two allocations: a slot per catalog field, and every string
+/// slot's bytes in one buffer.
+///
+/// Events live long in rule windows (an hour of them, for the bulk-mining rules): a `Vec` of
+/// [`Value`]s costs one allocation per string and 32 bytes per slot; this costs two
+/// allocations and 16 bytes per slot, which halves a window's memory and its malloc traffic.
+#[derive(Debug, Clone, PartialEq)]
+struct Packed {
+    slots: Box<[Slot]>,
+    text: Box<str>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Slot {
+    Null,
+    Bool(bool),
+    Integer(i64),
+    Float(f64),
+    /// `text[start..start + len]`.
+    Str {
+        start: u32,
+        len: u32,
+    },
+    /// Arrays (rare), kept as they are.
+    Array(Box<Value>),
+}
+
+impl Packed {
+    fn new(values: Vec<Value>) -> Packed {
+        let bytes: usize = values
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => s.len(),
+                _ => 0,
+            })
+            .sum();
+        let mut text = String::with_capacity(bytes);
+        let slots = values
+            .into_iter()
+            .map(|v| match v {
+                Value::Null => Slot::Null,
+                Value::Bool(b) => Slot::Bool(b),
+                Value::Integer(i) => Slot::Integer(i),
+                Value::Float(f) => Slot::Float(f),
+                Value::String(s) => match (u32::try_from(text.len()), u32::try_from(s.len())) {
+                    (Ok(start), Ok(len)) if text.len() + s.len() <= u32::MAX as usize => {
+                        text.push_str(&s);
+                        Slot::Str { start, len }
+                    }
+                    // Beyond 4 GiB of text in one event: keep the value as it is.
+                    _ => Slot::Array(Box::new(Value::String(s))),
+                },
+                a @ Value::Array(_) => Slot::Array(Box::new(a)),
+            })
+            .collect();
+        Packed {
+            slots,
+            text: text.into_boxed_str(),
+        }
+    }
+
+    fn get(&self, index: usize) -> ValueRef<'_> {
+        match self.slots.get(index) {
+            None | Some(Slot::Null) => ValueRef::Null,
+            Some(Slot::Bool(b)) => ValueRef::Bool(*b),
+            Some(Slot::Integer(i)) => ValueRef::Integer(*i),
+            Some(Slot::Float(f)) => ValueRef::Float(*f),
+            Some(Slot::Str { start, len }) => {
+                let start = *start as usize;
+                ValueRef::String(&self.text[start..start + *len as usize])
+            }
+            Some(Slot::Array(v)) => v.as_ref().as_ref(),
+        }
+    }
 }
 
 /// The original document, kept as it came: a parsed tree, or the text of one line (one
@@ -354,7 +493,7 @@ impl Document {
             })?,
         };
         Ok(Document {
-            values,
+            values: Packed::new(values),
             timestamp,
             position,
             source: Source::Json(source),
@@ -373,7 +512,7 @@ impl Document {
     ) -> Result<Document, DocumentError> {
         let (values, timestamp) = decode_text(text, projection, catalog, timestamp_field)?;
         Ok(Document {
-            values,
+            values: Packed::new(values),
             timestamp,
             position,
             source: Source::Text(text.into()),
@@ -383,7 +522,7 @@ impl Document {
     /// An event from already-projected values (tests, benchmarks, other formats).
     pub fn from_values(values: Vec<Value>, timestamp: Timestamp, position: u64) -> Document {
         Document {
-            values,
+            values: Packed::new(values),
             timestamp,
             position,
             source: Source::Json(Json::Null),
@@ -411,7 +550,7 @@ impl Document {
             Err(_) => Source::Text(text.into()),
         };
         Ok(Document {
-            values,
+            values: Packed::new(values),
             timestamp,
             position,
             source,
@@ -440,8 +579,11 @@ impl Document {
         }
     }
 
-    pub fn values(&self) -> &[Value] {
-        &self.values
+    /// Every projected value, indexed by [`FieldId`].
+    pub fn values(&self) -> Vec<Value> {
+        (0..self.values.slots.len())
+            .map(|i| self.values.get(i).to_owned())
+            .collect()
     }
 }
 
@@ -466,9 +608,7 @@ fn decode_text(
 
 impl Event for Document {
     fn field(&self, id: FieldId) -> ValueRef<'_> {
-        self.values
-            .get(id.index())
-            .map_or(ValueRef::Null, Value::as_ref)
+        self.values.get(id.index())
     }
 
     fn timestamp(&self) -> Timestamp {
