@@ -23,6 +23,15 @@ pub use json::{Document, DocumentError, Projection, SourceStore};
 pub use time::{Timestamp, TimestampError};
 pub use value::{Value, ValueRef};
 
+/// A stable hash of a grouping key's text (64-bit FNV-1a), for routing every event of one
+/// user to the same worker. Unlike the std and foldhash hashers it has no per-process seed:
+/// the normalizer that computes it and the hunt that reads it agree across threads and runs.
+pub fn key_hash(key: &str) -> u64 {
+    key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 /// One event, as the engine reads it. Absent fields read as [`ValueRef::Null`].
 pub trait Event {
     /// The value of field `id` (a [`FieldId`] from the catalog the event was built for).
@@ -58,5 +67,16 @@ impl<E: Event + ?Sized> Event for std::sync::Arc<E> {
     }
     fn position(&self) -> u64 {
         (**self).position()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn key_hash_is_fnv1a() {
+        // The published FNV-1a 64 test vectors.
+        assert_eq!(super::key_hash(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(super::key_hash("a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(super::key_hash("foobar"), 0x8594_4171_f739_67e8);
     }
 }

@@ -88,6 +88,20 @@ impl<'a> ValueRef<'a> {
         }
     }
 
+    /// The value as a grouping key, as a terms aggregation buckets it: strings as they are,
+    /// other scalars as JSON writes them, an array by its first element; null has none.
+    pub fn key_text(self) -> Option<std::borrow::Cow<'a, str>> {
+        use std::borrow::Cow;
+        match self {
+            ValueRef::Null => None,
+            ValueRef::String(s) => Some(Cow::Borrowed(s)),
+            ValueRef::Bool(b) => Some(Cow::Owned(b.to_string())),
+            ValueRef::Integer(i) => Some(Cow::Owned(i.to_string())),
+            ValueRef::Float(f) => Some(Cow::Owned(f.to_string())),
+            ValueRef::Array(items) => items.first().and_then(|i| i.as_ref().key_text()),
+        }
+    }
+
     /// The values to test existentially: the elements of an array, or the value itself.
     pub fn elements(self) -> impl Iterator<Item = ValueRef<'a>> {
         let (single, many) = match self {

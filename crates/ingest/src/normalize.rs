@@ -72,6 +72,30 @@ pub struct Report {
     pub out_of_order: u64,
     /// Why reading stopped before the end of the input, if it did.
     pub read_error: Option<String>,
+    /// Events whose `user.name` holds several values (ECS input only): a sequence joins them
+    /// under each, so they cannot be routed to one worker by user.
+    pub multi_valued_users: u64,
+}
+
+/// Where [`normalize_to`] delivers events, in time order (within the reorder window).
+pub trait EventSink {
+    /// One event: its `@timestamp` in nanoseconds, [`quarry_event::key_hash`] of its
+    /// `user.name` (0 without one; the first value of several), and its ECS JSON document.
+    fn event(&mut self, timestamp: i64, user_hash: u64, document: &str) -> io::Result<()>;
+}
+
+/// ECS NDJSON: one document per line.
+struct Ndjson<'a>(&'a mut dyn Write);
+
+impl EventSink for Ndjson<'_> {
+    fn event(&mut self, _: i64, _: u64, document: &str) -> io::Result<()> {
+        self.0.write_all(document.as_bytes())?;
+        self.0.write_all(b"\n")
+    }
+}
+
+fn user_hash(user: Option<&str>) -> u64 {
+    user.map_or(0, quarry_event::key_hash)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +121,16 @@ pub fn normalize(
     options: &Options,
     out: &mut dyn Write,
 ) -> Result<Report, NormalizeError> {
+    normalize_to(input, options, &mut Ndjson(out))
+}
+
+/// Normalizes `input` into `out`, event by event, with what a consumer that routes or sorts
+/// events needs besides the document.
+pub fn normalize_to(
+    input: &Input,
+    options: &Options,
+    out: &mut dyn EventSink,
+) -> Result<Report, NormalizeError> {
     let name = input.name();
     let io_err = |source| NormalizeError::Io {
         input: name.clone(),
@@ -115,6 +149,7 @@ pub fn normalize(
         first_errors: Vec::new(),
         out_of_order: 0,
         read_error: None,
+        multi_valued_users: 0,
     };
     let mut buffer = Reorder::new(options.reorder_window);
     let mut window_set = false;
@@ -234,9 +269,17 @@ pub fn normalize(
             },
             Format::EcsNdjson => match ecs_documents(text) {
                 Ok(documents) => {
-                    for (ts, document) in documents {
+                    for (ts, user, document) in documents {
+                        let hash = match user {
+                            User::None => 0,
+                            User::One(h) => h,
+                            User::Many(h) => {
+                                report.multi_valued_users += 1;
+                                h
+                            }
+                        };
                         buffer
-                            .push(ts, document, out, &mut report)
+                            .push(ts, hash, document, out, &mut report)
                             .map_err(io_err)?;
                     }
                 }
@@ -263,7 +306,7 @@ fn normalize_csv(
     header: Vec<u8>,
     rest: impl io::BufRead,
     buffer: &mut Reorder,
-    out: &mut dyn Write,
+    out: &mut dyn EventSink,
     report: &mut Report,
     malformed: &dyn Fn(&mut Report, u64, String) -> Result<(), NormalizeError>,
 ) -> Result<(), NormalizeError> {
@@ -337,10 +380,29 @@ fn parse_audit(format: Format, text: &str) -> Result<Vec<crate::ecs::EcsEvent>, 
     }
 }
 
+/// Whose an ECS document is, as a [`quarry_event::key_hash`] of its `user.name`.
+enum User {
+    None,
+    One(u64),
+    /// Several values: the hash of the first.
+    Many(u64),
+}
+
+impl User {
+    fn of(value: quarry_event::ValueRef<'_>) -> User {
+        let hash = value.key_text().map_or(0, |k| quarry_event::key_hash(&k));
+        match value {
+            quarry_event::ValueRef::Null => User::None,
+            quarry_event::ValueRef::Array(_) => User::Many(hash),
+            _ => User::One(hash),
+        }
+    }
+}
+
 /// The ECS documents of one line with their timestamps: the line itself, or the `_source` of
 /// every hit of an Elasticsearch response body (`_search` hits, `_eql/search` events and
 /// sequences), or of a JSON array of hits or documents (Kibana and Discover exports).
-fn ecs_documents(text: &str) -> Result<Vec<(i64, String)>, String> {
+fn ecs_documents(text: &str) -> Result<Vec<(i64, User, String)>, String> {
     use serde_json::Value;
     // The common case, one plain document per line, needs only its @timestamp: read that
     // without building the document (an Elasticsearch response, with `hits`, takes the long
@@ -349,6 +411,7 @@ fn ecs_documents(text: &str) -> Result<Vec<(i64, String)>, String> {
         static PLAIN: (quarry_event::FieldCatalog, quarry_event::Projection) = {
             let mut catalog = quarry_event::FieldCatalog::new();
             catalog.intern("@timestamp");
+            catalog.intern("user.name");
             let projection = quarry_event::Projection::new(&catalog);
             (catalog, projection)
         };
@@ -359,7 +422,7 @@ fn ecs_documents(text: &str) -> Result<Vec<(i64, String)>, String> {
         Ok(values) if plain => Some(match values[0].as_ref() {
             quarry_event::ValueRef::Null => Err("no @timestamp field".to_string()),
             ts => Timestamp::from_value(ts)
-                .map(|t| vec![(t.nanos(), text.to_string())])
+                .map(|t| vec![(t.nanos(), User::of(values[1].as_ref()), text.to_string())])
                 .map_err(|e| format!("@timestamp: {e}")),
         }),
         _ => None,
@@ -413,7 +476,9 @@ fn ecs_documents(text: &str) -> Result<Vec<(i64, String)>, String> {
             } else {
                 source.to_string()
             };
-            Ok((ts, text))
+            let user =
+                PLAIN.with(|(_, projection)| User::of(projection.project(object)[1].as_ref()));
+            Ok((ts, user, text))
         })
         .collect()
 }
@@ -421,7 +486,8 @@ fn ecs_documents(text: &str) -> Result<Vec<(i64, String)>, String> {
 /// Holds events until they are older than the newest by the window, then writes them in order.
 struct Reorder {
     window: i64,
-    heap: BinaryHeap<Reverse<(i64, u64, String)>>,
+    /// (time, arrival, user hash, document).
+    heap: BinaryHeap<Reverse<(i64, u64, u64, String)>>,
     newest: i64,
     written: i64,
     seq: u64,
@@ -441,14 +507,15 @@ impl Reorder {
     fn push(
         &mut self,
         ts: i64,
+        user_hash: u64,
         line: String,
-        out: &mut dyn Write,
+        out: &mut dyn EventSink,
         report: &mut Report,
     ) -> io::Result<()> {
         self.newest = self.newest.max(ts);
-        self.heap.push(Reverse((ts, self.seq, line)));
+        self.heap.push(Reverse((ts, self.seq, user_hash, line)));
         self.seq += 1;
-        while let Some(Reverse((oldest, _, _))) = self.heap.peek() {
+        while let Some(Reverse((oldest, _, _, _))) = self.heap.peek() {
             if self.newest.saturating_sub(*oldest) <= self.window {
                 break;
             }
@@ -461,30 +528,29 @@ impl Reorder {
     fn push_event(
         &mut self,
         event: &crate::ecs::EcsEvent,
-        out: &mut dyn Write,
+        out: &mut dyn EventSink,
         report: &mut Report,
     ) -> io::Result<()> {
         let ts = event.timestamp.map_or(i64::MIN, Timestamp::nanos);
         let mut json = Vec::with_capacity(512);
         event.write_json(&mut json);
         let json = String::from_utf8(json).expect("JSON is UTF-8");
-        self.push(ts, json, out, report)
+        self.push(ts, user_hash(event.user_name.as_deref()), json, out, report)
     }
 
-    fn write_one(&mut self, out: &mut dyn Write, report: &mut Report) -> io::Result<()> {
-        if let Some(Reverse((ts, _, line))) = self.heap.pop() {
+    fn write_one(&mut self, out: &mut dyn EventSink, report: &mut Report) -> io::Result<()> {
+        if let Some(Reverse((ts, _, user, line))) = self.heap.pop() {
             if ts < self.written {
                 report.out_of_order += 1;
             }
             self.written = self.written.max(ts);
-            out.write_all(line.as_bytes())?;
-            out.write_all(b"\n")?;
+            out.event(ts, user, &line)?;
             report.emitted += 1;
         }
         Ok(())
     }
 
-    fn flush(&mut self, out: &mut dyn Write, report: &mut Report) -> io::Result<()> {
+    fn flush(&mut self, out: &mut dyn EventSink, report: &mut Report) -> io::Result<()> {
         while !self.heap.is_empty() {
             self.write_one(out, report)?;
         }

@@ -69,16 +69,7 @@ pub fn key_value(v: quarry_event::ValueRef<'_>) -> Option<String> {
 
 /// [`key_value`] without copying strings: for counting into maps that already hold the key.
 pub fn key_text(v: quarry_event::ValueRef<'_>) -> Option<std::borrow::Cow<'_, str>> {
-    use quarry_event::ValueRef;
-    use std::borrow::Cow;
-    match v {
-        ValueRef::Null => None,
-        ValueRef::String(s) => Some(Cow::Borrowed(s)),
-        ValueRef::Bool(b) => Some(Cow::Owned(b.to_string())),
-        ValueRef::Integer(i) => Some(Cow::Owned(i.to_string())),
-        ValueRef::Float(f) => Some(Cow::Owned(f.to_string())),
-        ValueRef::Array(items) => items.first().and_then(|i| key_text(i.as_ref())),
-    }
+    v.key_text()
 }
 
 /// Adds one to `key`'s count, copying the key only the first time it is seen.
