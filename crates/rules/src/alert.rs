@@ -93,6 +93,23 @@ impl Counted {
     }
 }
 
+/// The order alerts are reported in: most severe first, then by time, rule and group, then
+/// by their first evidence. Total over what alerts show, so a hunt split across workers
+/// reports in the same order as one hunt.
+pub fn report_order(a: &Alert, b: &Alert) -> std::cmp::Ordering {
+    b.severity
+        .cmp(&a.severity)
+        .then(a.timestamp.cmp(&b.timestamp))
+        .then(a.rule_name.cmp(&b.rule_name))
+        .then(a.rule.cmp(&b.rule))
+        .then_with(|| a.group.cmp(&b.group))
+        .then(a.first_seen.cmp(&b.first_seen))
+        .then_with(|| {
+            let first = |x: &Alert| x.evidence.first().map(|e| e.position());
+            first(a).cmp(&first(b))
+        })
+}
+
 /// How many distinct addresses an alert names.
 pub const MAX_ADDRESSES: usize = 10;
 

@@ -69,6 +69,27 @@ pub struct HuntStats {
     pub evicted_keys: u64,
 }
 
+impl HuntStats {
+    /// Adds the counts of a hunt over other events (another worker's share).
+    pub fn absorb(&mut self, other: HuntStats) {
+        self.events += other.events;
+        self.out_of_range += other.out_of_range;
+        for (name, n) in other.dropped {
+            *self.dropped.entry(name).or_default() += n;
+        }
+        for (mine, theirs) in [
+            (&mut self.matches, other.matches),
+            (&mut self.alerts, other.alerts),
+        ] {
+            mine.resize(mine.len().max(theirs.len()), 0);
+            for (m, t) in mine.iter_mut().zip(theirs) {
+                *m += t;
+            }
+        }
+        self.evicted_keys += other.evicted_keys;
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum HuntError {
     #[error("{rule}: {message}")]
@@ -277,29 +298,77 @@ impl Hunt {
         &self.rules
     }
 
-    /// Feeds the next event. Events must come in time order; their positions must increase.
-    pub fn push(&mut self, event: Document) -> Result<(), OrderError> {
-        let ts = event.timestamp();
+    /// The `--from`/`--to` window events must fall in.
+    pub fn range(&self) -> (Option<Timestamp>, Option<Timestamp>) {
+        (self.options.from, self.options.to)
+    }
+
+    /// Why this hunt cannot be split across workers by `user.name` (each worker hunting the
+    /// events of its share of users) with the same alerts as one hunt of every event, or
+    /// `None` when it can: every rule keeps state and folds alerts only within one user.
+    pub fn user_split_blocker(&self) -> Option<String> {
+        let by_user = |fields: &[String]| fields.iter().any(|f| f == "user.name");
+        for (rule, c) in self.rules.iter().zip(&self.compiled) {
+            let state_by_user = match &rule.kind {
+                RuleKind::Eql(q) if !q.pipes.is_empty() => false,
+                RuleKind::Eql(q) => match &q.body {
+                    QueryBody::Event(_) => true,
+                    QueryBody::Sequence(_) => by_user(&rule.group_fields()),
+                    QueryBody::Sample(_) => false,
+                },
+                RuleKind::Threshold { fields, .. } => by_user(fields),
+            };
+            let folds_by_user = !self.options.suppress
+                || !c.fold
+                || c.group_by.iter().any(|(f, _)| f == "user.name");
+            if !state_by_user || !folds_by_user {
+                return Some(format!(
+                    "rule `{}` matches or folds events of several users together",
+                    rule.name
+                ));
+            }
+        }
+        None
+    }
+
+    /// Checks the order of the next event's time, and says whether it is in range.
+    fn arrive(&mut self, ts: Timestamp, position: u64) -> Result<bool, OrderError> {
         if let Some(last) = self.last
             && ts < last
         {
             return Err(OrderError {
-                position: event.position(),
+                position,
                 timestamp: ts.to_string(),
                 previous: last.to_string(),
             });
         }
         self.last = Some(ts);
         if self.options.from.is_some_and(|f| ts < f) || self.options.to.is_some_and(|t| ts >= t) {
-            self.stats.out_of_range += 1;
-            return Ok(());
+            return Ok(false);
         }
         // Threshold executions due before this event decide matches that may fold into alerts
         // about to close: run them first.
         self.advance_thresholds(ts);
         self.expire(ts);
-        self.stats.events += 1;
         self.input_start.get_or_insert(ts);
+        Ok(true)
+    }
+
+    /// An event of the stream that another worker hunts (see [`Hunt::user_split_blocker`]):
+    /// only its time counts here, so that threshold executions, closing alerts and the
+    /// input's start (which onboarding tuning reads) happen as in one hunt of every event.
+    pub fn pass(&mut self, ts: Timestamp, position: u64) -> Result<(), OrderError> {
+        self.arrive(ts, position).map(|_| ())
+    }
+
+    /// Feeds the next event. Events must come in time order; their positions must increase.
+    pub fn push(&mut self, event: Document) -> Result<(), OrderError> {
+        let ts = event.timestamp();
+        if !self.arrive(ts, event.position())? {
+            self.stats.out_of_range += 1;
+            return Ok(());
+        }
+        self.stats.events += 1;
         if let Some(user) = crate::threshold::key_text(event.field(self.fields.user))
             && !self.first_seen.contains_key(&*user)
         {
