@@ -12,6 +12,7 @@ mod cmd;
 mod matrix;
 mod pack;
 mod rule_tests;
+mod spool;
 
 #[derive(Parser)]
 #[command(

@@ -58,6 +58,9 @@ enum Target {
         /// Skip the ceiling measurements.
         #[arg(long)]
         no_ceiling: bool,
+        /// Worker threads for the hunt (default: one per core, as `quarry hunt`).
+        #[arg(short = 'j', long, value_name = "N")]
+        threads: Option<usize>,
     },
     /// The engine alone: the seed's sequence over pre-parsed events.
     Engine {
@@ -104,7 +107,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             seed,
             output,
         } => generate(events, users.max(1), &format, rate.max(1), seed, &output),
-        Target::Hunt { file, no_ceiling } => hunt(&file, !no_ceiling),
+        Target::Hunt {
+            file,
+            no_ceiling,
+            threads,
+        } => hunt(&file, !no_ceiling, threads),
         Target::Engine {
             events,
             users,
@@ -424,7 +431,7 @@ fn generate(
     Ok(ExitCode::SUCCESS)
 }
 
-fn hunt(file: &std::path::Path, ceiling: bool) -> anyhow::Result<ExitCode> {
+fn hunt(file: &std::path::Path, ceiling: bool, threads: Option<usize>) -> anyhow::Result<ExitCode> {
     use clap::Parser;
     use std::io::BufRead;
     let size = std::fs::metadata(file)
@@ -472,22 +479,29 @@ fn hunt(file: &std::path::Path, ceiling: bool) -> anyhow::Result<ExitCode> {
         args: super::hunt::Args,
     }
     let path = file.to_string_lossy().to_string();
-    let cli = HuntCli::try_parse_from([
-        "hunt",
-        "--no-config",
-        "--quiet",
-        "--format",
-        "ndjson",
-        "-o",
-        "/dev/null",
-        &path,
-    ])?;
+    let mut argv = vec![
+        "hunt".to_string(),
+        "--no-config".into(),
+        "--quiet".into(),
+        "--format".into(),
+        "ndjson".into(),
+        "-o".into(),
+        "/dev/null".into(),
+    ];
+    if let Some(n) = threads {
+        argv.extend(["--threads".into(), n.to_string()]);
+    }
+    argv.push(path);
+    let cli = HuntCli::try_parse_from(argv)?;
     let t = Instant::now();
     let code = super::hunt::run(cli.args)?;
     let secs = t.elapsed().as_secs_f64();
     let events = super::hunt::LAST_EVENTS.load(std::sync::atomic::Ordering::Relaxed);
+    let threads = threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
     println!(
-        "quarry hunt      {events:>10} events {secs:>8.2} s  {:>8.1} MB/s  {:>10.0} events/s  peak RSS {} MiB",
+        "quarry hunt -j {threads:<2}{events:>10} events {secs:>8.2} s  {:>8.1} MB/s  {:>10.0} events/s  peak RSS {} MiB",
         mb / secs,
         events as f64 / secs,
         peak_rss_kib().map_or("?".into(), |k| (k / 1024).to_string())

@@ -8,19 +8,21 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Seek, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use quarry_event::{Document, Event, FieldId, Projection, Timestamp};
-use quarry_ingest::normalize::{Report, normalize};
-use quarry_ingest::read::expand;
+use quarry_event::{Document, Event, FieldId, Projection, SourceStore, Timestamp};
+use quarry_ingest::normalize::normalize_to;
+use quarry_ingest::read::{Input, expand};
 use quarry_rules::alert::printable;
 use quarry_rules::tuning::Tuning;
-use quarry_rules::{Alert, Hunt, HuntOptions, Rule, Severity, ThresholdMode};
-use serde_json::Value as Json;
+use quarry_rules::{Alert, Hunt, HuntOptions, HuntStats, Rule, Severity, ThresholdMode};
+
+use crate::spool::{SORT_RUN_RECORDS, Spool, SpoolReader, SpoolStore, SpoolWriter, sort_spool};
 
 use super::normalize::{IngestArgs, parse_format, summary};
 
@@ -81,6 +83,11 @@ pub struct Args {
     /// No summary (alerts only).
     #[arg(short, long)]
     quiet: bool,
+    /// Worker threads (default: one per core). Inputs are normalized in parallel, and the
+    /// hunt is split by user.name when every rule keeps to one user's events (the built-in
+    /// pack does); the alerts are the same whatever the number.
+    #[arg(short = 'j', long, value_name = "N")]
+    threads: Option<usize>,
     /// Read every input as this format instead of detecting it.
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
     input_format: Option<quarry_ingest::detect::Format>,
@@ -121,18 +128,27 @@ fn parse_time(text: &str) -> Result<Timestamp, String> {
 /// Events the last hunt of this process saw (for `quarry bench hunt`).
 pub static LAST_EVENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// One input's normalized events, spooled to disk.
-struct Spool {
-    report: Report,
-    file: File,
-}
-
 /// What the summary reports about the events.
 #[derive(Default)]
 struct EventCounts {
     by_action: HashMap<String, u64>,
     by_user: HashMap<String, u64>,
     unreadable: u64,
+}
+
+impl EventCounts {
+    /// Adds another worker's counts.
+    fn absorb(&mut self, other: EventCounts) {
+        for (mine, theirs) in [
+            (&mut self.by_action, other.by_action),
+            (&mut self.by_user, other.by_user),
+        ] {
+            for (k, n) in theirs {
+                *mine.entry(k).or_default() += n;
+            }
+        }
+        self.unreadable += other.unreadable;
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -158,7 +174,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..HuntOptions::default()
     };
     let tuning_origin = (!tuning.origin.is_empty()).then(|| tuning.origin.clone());
-    let mut hunt = Hunt::new(rules, tuning, options)?;
+    let (hunt_tuning, hunt_options) = (tuning.clone(), options.clone());
+    let hunt = Hunt::new(rules, tuning, options)?;
 
     // Normalize every input to its own spool, each file once.
     let mut inputs = expand(&args.paths)?;
@@ -178,30 +195,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         quarry_ingest::read::Input::Stdin => true,
     });
     let ingest = args.ingest.options(args.input_format, false)?;
-    let progress = progress_bar(inputs.len() as u64, "normalizing");
-    let mut spools = Vec::new();
-    let mut failed = Vec::new();
-    for input in &inputs {
-        progress.set_message(input.name());
-        let mut file = tempfile::tempfile().context("creating a spool file")?;
-        let mut writer = BufWriter::new(&mut file);
-        let result = normalize(input, &ingest, &mut writer);
-        let flushed = writer.flush();
-        drop(writer);
-        progress.inc(1);
-        match result {
-            Ok(report) => {
-                flushed.context("writing a spool file")?;
-                if report.out_of_order > 0 {
-                    sort_spool(&mut file, SORT_RUN_LINES)?;
-                }
-                file.rewind()?;
-                spools.push(Spool { report, file });
-            }
-            Err(e) => failed.push(e.to_string()),
-        }
-    }
-    progress.finish_and_clear();
+    let threads = args.threads.unwrap_or_else(default_threads).max(1);
+    let (spools, failed) = normalize_inputs(&inputs, &ingest, threads)?;
     if spools.is_empty() {
         for f in &failed {
             eprintln!("error: {f}");
@@ -209,60 +204,58 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("no input could be read");
     }
 
-    // Merge the spools by time and hunt.
+    // Split the hunt by user across workers when every rule keeps to one user's events.
+    let multi_valued: u64 = spools.iter().map(|s| s.report.multi_valued_users).sum();
+    let blocker = hunt.user_split_blocker().or_else(|| {
+        (multi_valued > 0).then(|| format!("{multi_valued} events name several users"))
+    });
+    let shares = match &blocker {
+        Some(reason) if threads > 1 => {
+            if args.threads.is_some() {
+                eprintln!("quarry: hunting on one thread: {reason}");
+            }
+            1
+        }
+        _ => threads,
+    };
+    let mut hunts = vec![hunt];
+    for _ in 1..shares {
+        hunts.push(Hunt::new(
+            hunts[0].rules().to_vec(),
+            hunt_tuning.clone(),
+            hunt_options.clone(),
+        )?);
+    }
     let total: u64 = spools.iter().map(|s| s.report.emitted).sum();
     let progress = progress_bar(total, "hunting");
-    let catalog = hunt.catalog().clone();
-    let projection = Projection::new(&catalog);
-    let timestamp = hunt.timestamp_field();
-    let action = catalog
-        .get("event.action")
-        .expect("alerts read event.action");
-    let user = catalog.get("user.name").expect("alerts read user.name");
-    let mut counts = EventCounts::default();
-    let mut readers: Vec<SpoolReader> = spools
-        .iter()
-        .map(SpoolReader::new)
-        .collect::<anyhow::Result<_>>()?;
-    let decoder = Decoder {
-        projection: &projection,
-        catalog: &catalog,
-        timestamp,
-    };
-    // The next event of each input, in a heap by (time, input): ties go to the input listed
-    // first, and each input's own order is kept.
-    let mut heads: Vec<Option<Document>> = Vec::with_capacity(readers.len());
-    let mut heap = BinaryHeap::new();
-    for (i, r) in readers.iter_mut().enumerate() {
-        let head = decoder.next(r, &mut counts)?;
-        if let Some(d) = &head {
-            heap.push(Reverse((d.timestamp(), i)));
-        }
-        heads.push(head);
-    }
-    let mut position = 0u64;
-    let mut alerts: Vec<Alert> = Vec::new();
-    while let Some(Reverse((_, i))) = heap.pop() {
-        let mut doc = heads[i].take().expect("a queued input has a head");
-        heads[i] = decoder.next(&mut readers[i], &mut counts)?;
-        if let Some(d) = &heads[i] {
-            heap.push(Reverse((d.timestamp(), i)));
-        }
-        doc.set_position(position);
-        position += 1;
-        let ts = doc.timestamp();
-        if args.from.is_none_or(|f| ts >= f) && args.to.is_none_or(|t| ts < t) {
-            count_event(&doc, action, user, &mut counts);
-        }
-        hunt.push(doc)?;
-        alerts.append(&mut hunt.take_alerts());
-        if position.is_multiple_of(4096) {
-            progress.set_position(position);
-        }
-    }
+    let outcomes: Vec<anyhow::Result<Share>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = hunts
+            .into_iter()
+            .enumerate()
+            .map(|(index, hunt)| {
+                let (spools, progress) = (&spools, &progress);
+                scope.spawn(move || hunt_share(hunt, index, shares, spools, progress))
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a hunting thread panicked"))
+            .collect()
+    });
     progress.finish_and_clear();
-    let (mut rest, stats, rules) = hunt.finish();
-    alerts.append(&mut rest);
+    let mut alerts: Vec<Alert> = Vec::new();
+    let mut counts = EventCounts::default();
+    let mut stats = HuntStats::default();
+    let mut rules = Vec::new();
+    for outcome in outcomes {
+        let share = outcome?;
+        alerts.extend(share.alerts);
+        stats.absorb(share.stats);
+        counts.absorb(share.counts);
+        if rules.is_empty() {
+            rules = share.rules;
+        }
+    }
 
     let min = match args.min_severity {
         MinSeverity::Low => Severity::Low,
@@ -273,12 +266,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let shown_before = alerts.len();
     alerts.retain(|a| a.severity >= min);
     let hidden = shown_before - alerts.len();
-    alerts.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(a.timestamp.cmp(&b.timestamp))
-            .then(a.rule_name.cmp(&b.rule_name))
-    });
+    alerts.sort_by(quarry_rules::alert::report_order);
 
     // Alerts, then the summary.
     let to_stdout = args.output.as_ref().is_none_or(|p| p.as_os_str() == "-");
@@ -356,167 +344,182 @@ fn progress_bar(len: u64, what: &str) -> ProgressBar {
     bar
 }
 
-/// Lines of a spool sorted in memory at a time; beyond this they are sorted in runs on disk and
-/// merged, so memory stays bounded whatever the input's size.
-const SORT_RUN_LINES: usize = 200_000;
-
-/// The `@timestamp` of a spooled line (unreadable ones sort first, as before any event).
-fn spool_time(line: &str) -> Option<Timestamp> {
-    serde_json::from_str::<Json>(line).ok().and_then(|j| {
-        j.get("@timestamp")
-            .and_then(|t| Timestamp::from_json(t).ok())
-    })
+/// One thread per core (at most 2 cores' worth is what this machine kind has; more is fine).
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
-/// Sorts a spool whose input was further out of order than the reorder window allows: sorted
-/// runs of [`SORT_RUN_LINES`] lines go to temporary files, then merge back into the spool
-/// (stable: equal times keep their input order).
-fn sort_spool(file: &mut File, run_lines: usize) -> anyhow::Result<()> {
-    file.rewind()?;
-    let mut runs: Vec<File> = Vec::new();
-    let mut run: Vec<(Option<Timestamp>, String)> = Vec::new();
-    let flush =
-        |run: &mut Vec<(Option<Timestamp>, String)>, runs: &mut Vec<File>| -> anyhow::Result<()> {
-            run.sort_by_key(|(ts, _)| *ts);
-            let mut f = tempfile::tempfile().context("creating a sort run")?;
-            {
-                let mut w = BufWriter::new(&mut f);
-                for (_, line) in run.drain(..) {
-                    w.write_all(line.as_bytes())?;
-                    w.write_all(b"\n")?;
-                }
-                w.flush()?;
-            }
-            f.rewind()?;
-            runs.push(f);
-            Ok(())
-        };
-    for line in BufReader::new(&*file).lines() {
-        let line = line?;
-        run.push((spool_time(&line), line));
-        if run.len() >= run_lines {
-            flush(&mut run, &mut runs)?;
+/// Normalizes every input into its own spool, on up to `threads` threads. Inputs that cannot
+/// be read are named in the second list; the spools keep the inputs' order.
+fn normalize_inputs(
+    inputs: &[Input],
+    ingest: &quarry_ingest::normalize::Options,
+    threads: usize,
+) -> anyhow::Result<(Vec<Spool>, Vec<String>)> {
+    let progress = progress_bar(inputs.len() as u64, "normalizing");
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut outcomes: Vec<(usize, anyhow::Result<Result<Spool, String>>)> =
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads.min(inputs.len()))
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(input) = inputs.get(i) else {
+                                break done;
+                            };
+                            progress.set_message(input.name());
+                            done.push((i, spool_input(input, ingest)));
+                            progress.inc(1);
+                        }
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().expect("a normalizing thread panicked"))
+                .collect()
+        });
+    progress.finish_and_clear();
+    outcomes.sort_by_key(|(i, _)| *i);
+    let mut spools = Vec::new();
+    let mut failed = Vec::new();
+    for (_, outcome) in outcomes {
+        match outcome? {
+            Ok(spool) => spools.push(spool),
+            Err(e) => failed.push(e),
         }
     }
-    if !run.is_empty() {
-        flush(&mut run, &mut runs)?;
+    Ok((spools, failed))
+}
+
+/// Normalizes one input into a time-ordered spool; `Ok(Err(_))` when the input cannot be
+/// read (the hunt goes on without it), `Err` when the spool cannot be written.
+fn spool_input(
+    input: &Input,
+    ingest: &quarry_ingest::normalize::Options,
+) -> anyhow::Result<Result<Spool, String>> {
+    let mut file = tempfile::tempfile().context("creating a spool file")?;
+    let mut writer = SpoolWriter(BufWriter::new(&mut file));
+    let result = normalize_to(input, ingest, &mut writer);
+    let flushed = writer.0.flush();
+    drop(writer);
+    match result {
+        Ok(report) => {
+            flushed.context("writing a spool file")?;
+            if report.out_of_order > 0 {
+                sort_spool(&mut file, SORT_RUN_RECORDS)?;
+            }
+            Ok(Ok(Spool { report, file }))
+        }
+        Err(e) => Ok(Err(e.to_string())),
     }
-    file.set_len(0)?;
-    file.rewind()?;
-    let mut w = BufWriter::new(&*file);
-    let mut readers: Vec<_> = runs.iter().map(|f| BufReader::new(f).lines()).collect();
+}
+
+/// What one worker's share of the hunt found.
+struct Share {
+    alerts: Vec<Alert>,
+    stats: HuntStats,
+    rules: Vec<Rule>,
+    counts: EventCounts,
+}
+
+/// Hunts share `index` of `shares`: every spool merged by time (ties to the input listed
+/// first, each input's own order kept), the events of this share's users decoded and hunted,
+/// the others' only timed (see [`Hunt::pass`]). Every worker merges the same way, so each
+/// event has the same position whatever the number of workers.
+fn hunt_share(
+    mut hunt: Hunt,
+    index: usize,
+    shares: usize,
+    spools: &[Spool],
+    progress: &ProgressBar,
+) -> anyhow::Result<Share> {
+    let catalog = hunt.catalog().clone();
+    let projection = Projection::new(&catalog);
+    let timestamp = hunt.timestamp_field();
+    let action = catalog
+        .get("event.action")
+        .expect("alerts read event.action");
+    let user = catalog.get("user.name").expect("alerts read user.name");
+    let (from, to) = hunt.range();
+    let mut counts = EventCounts::default();
+    let mut readers = Vec::with_capacity(spools.len());
+    let mut stores: Vec<Arc<dyn SourceStore>> = Vec::with_capacity(spools.len());
+    for spool in spools {
+        readers.push(SpoolReader::new(&spool.file)?);
+        let file = spool.file.try_clone().context("reopening a spool file")?;
+        stores.push(Arc::new(SpoolStore(file)));
+    }
     let mut heap = BinaryHeap::new();
-    let mut heads: Vec<Option<String>> = Vec::with_capacity(readers.len());
+    let mut heads = Vec::with_capacity(readers.len());
     for (i, r) in readers.iter_mut().enumerate() {
-        let head = r.next().transpose()?;
-        if let Some(l) = &head {
-            heap.push(Reverse((spool_time(l), i)));
+        let head = r.next_head().context("reading a spool file")?;
+        if let Some(h) = &head {
+            heap.push(Reverse((h.timestamp, i)));
         }
         heads.push(head);
     }
+    let mut position = 0u64;
+    let mut alerts: Vec<Alert> = Vec::new();
+    let mut buf = Vec::new();
     while let Some(Reverse((_, i))) = heap.pop() {
-        let line = heads[i].take().expect("a queued run has a head");
-        w.write_all(line.as_bytes())?;
-        w.write_all(b"\n")?;
-        heads[i] = readers[i].next().transpose()?;
-        if let Some(l) = &heads[i] {
-            heap.push(Reverse((spool_time(l), i)));
-        }
-    }
-    w.flush()?;
-    Ok(())
-}
-
-/// A spool read back line by line; events keep only their line's byte range, read again
-/// (with `pread`) when an alert shows them.
-#[derive(Debug)]
-struct SpoolStore(File);
-
-impl quarry_event::SourceStore for SpoolStore {
-    fn read(&self, offset: u64, len: u32) -> Option<String> {
-        let mut buf = vec![0; len as usize];
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::FileExt;
-            self.0.read_exact_at(&mut buf, offset).ok()?;
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = offset;
-            return None;
-        }
-        String::from_utf8(buf).ok()
-    }
-}
-
-struct SpoolReader {
-    lines: BufReader<File>,
-    /// Where the next line starts.
-    offset: u64,
-    store: std::sync::Arc<dyn quarry_event::SourceStore>,
-    buf: Vec<u8>,
-}
-
-impl SpoolReader {
-    fn new(spool: &Spool) -> anyhow::Result<SpoolReader> {
-        let mut reading = spool.file.try_clone().context("reopening a spool file")?;
-        reading.rewind()?;
-        let store: std::sync::Arc<dyn quarry_event::SourceStore> = std::sync::Arc::new(SpoolStore(
-            spool.file.try_clone().context("reopening a spool file")?,
-        ));
-        Ok(SpoolReader {
-            lines: BufReader::with_capacity(1 << 20, reading),
-            offset: 0,
-            store,
-            buf: Vec::new(),
-        })
-    }
-}
-
-/// Turns spooled ECS lines back into events with the hunt's projection.
-struct Decoder<'a> {
-    projection: &'a Projection,
-    catalog: &'a quarry_event::FieldCatalog,
-    timestamp: FieldId,
-}
-
-impl Decoder<'_> {
-    /// The next event of a spool; lines without a usable `@timestamp` are counted and skipped.
-    fn next(
-        &self,
-        spool: &mut SpoolReader,
-        counts: &mut EventCounts,
-    ) -> anyhow::Result<Option<Document>> {
-        loop {
-            spool.buf.clear();
-            let n = spool
-                .lines
-                .read_until(b'\n', &mut spool.buf)
+        let head = heads[i].take().expect("a queued spool has a head");
+        // Events without a time (i64::MIN) are unreadable to every rule: never timed.
+        let time = (head.timestamp != i64::MIN).then(|| Timestamp::from_nanos(head.timestamp));
+        if head.user_hash % shares as u64 == index as u64 {
+            let bytes = readers[i]
+                .document(&mut buf)
                 .context("reading a spool file")?;
-            if n == 0 {
-                return Ok(None);
-            }
-            let start = spool.offset;
-            spool.offset += n as u64;
-            let line = spool.buf.strip_suffix(b"\n").unwrap_or(&spool.buf);
-            let text = std::str::from_utf8(line).context("a spool line is not UTF-8")?;
+            let text = std::str::from_utf8(bytes).context("a spool document is not UTF-8")?;
             match Document::from_stored_text(
                 text,
-                &spool.store,
-                start,
-                self.projection,
-                self.catalog,
-                self.timestamp,
-                0,
+                &stores[i],
+                head.offset,
+                &projection,
+                &catalog,
+                timestamp,
+                position,
             ) {
-                Ok(d) => return Ok(Some(d)),
-                Err(quarry_event::DocumentError::NotJson(e)) => {
-                    anyhow::bail!("a spool line is not JSON: {e}")
+                Ok(doc) => {
+                    let ts = doc.timestamp();
+                    if from.is_none_or(|f| ts >= f) && to.is_none_or(|t| ts < t) {
+                        count_event(&doc, action, user, &mut counts);
+                    }
+                    hunt.push(doc)?;
+                    alerts.append(&mut hunt.take_alerts());
                 }
-                Err(_) => counts.unreadable += 1,
+                Err(quarry_event::DocumentError::NotJson(e)) => {
+                    bail!("a spool document is not JSON: {e}")
+                }
+                Err(_) => {
+                    counts.unreadable += 1;
+                    if let Some(ts) = time {
+                        hunt.pass(ts, position)?;
+                    }
+                }
             }
+        } else if let Some(ts) = time {
+            hunt.pass(ts, position)?;
+        }
+        heads[i] = readers[i].next_head().context("reading a spool file")?;
+        if let Some(h) = &heads[i] {
+            heap.push(Reverse((h.timestamp, i)));
+        }
+        position += 1;
+        if index == 0 && position.is_multiple_of(4096) {
+            progress.set_position(position);
         }
     }
+    let (rest, stats, rules) = hunt.finish();
+    alerts.extend(rest);
+    Ok(Share {
+        alerts,
+        stats,
+        rules,
+        counts,
+    })
 }
 
 fn count_event(doc: &Document, action: FieldId, user: FieldId, counts: &mut EventCounts) {
@@ -750,30 +753,4 @@ fn summary_text(
         ));
     }
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Read;
-
-    #[test]
-    fn spools_sort_in_runs_and_merge_stably() {
-        let mut file = tempfile::tempfile().unwrap();
-        // Minutes out of order, two lines at 03 (kept in input order), one without a time.
-        let minutes = ["05", "01", "03", "04", "03", "02", "00"];
-        for (i, m) in minutes.iter().enumerate() {
-            writeln!(file, r#"{{"@timestamp":"2026-11-23T10:{m}:00Z","n":{i}}}"#).unwrap();
-        }
-        writeln!(file, r#"{{"n":"no time"}}"#).unwrap();
-        sort_spool(&mut file, 3).unwrap();
-        file.rewind().unwrap();
-        let mut text = String::new();
-        file.read_to_string(&mut text).unwrap();
-        let order: Vec<String> = text
-            .lines()
-            .map(|l| serde_json::from_str::<Json>(l).unwrap()["n"].to_string())
-            .collect();
-        assert_eq!(order, [r#""no time""#, "6", "1", "5", "2", "4", "3", "0"]);
-    }
 }

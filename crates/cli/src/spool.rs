@@ -1,0 +1,354 @@
+//! Spools: one input's normalized events on disk, between normalizing and hunting.
+//!
+//! A hunt reads its inputs twice over: once to normalize them (and sort the few that are out
+//! of order), once merged by time into the rules. Between the two the events wait here, in
+//! records that carry what the merge and the routing of events to workers need without
+//! parsing the document again:
+//!
+//! ```text
+//! [document length: u32 LE] [@timestamp, ns: i64 LE] [user hash: u64 LE] [document]
+//! ```
+//!
+//! The user hash is [`quarry_event::key_hash`] of `user.name`. Documents are ECS JSON, read
+//! back by byte range (`pread`) when an alert shows one, so events held in rule windows need
+//! not carry their text.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{self, BufWriter, Seek, Write};
+
+use anyhow::Context;
+use quarry_ingest::normalize::{EventSink, Report};
+
+/// Bytes before each document.
+const HEADER: usize = 20;
+
+/// Records of a spool sorted in memory at a time; beyond this they are sorted in runs on disk
+/// and merged, so memory stays bounded whatever the input's size.
+pub const SORT_RUN_RECORDS: usize = 200_000;
+
+/// One input's normalized events.
+pub struct Spool {
+    pub report: Report,
+    pub file: File,
+}
+
+/// Writes records (an [`EventSink`] for the normalizer).
+pub struct SpoolWriter<W: Write>(pub W);
+
+impl<W: Write> EventSink for SpoolWriter<W> {
+    fn event(&mut self, timestamp: i64, user_hash: u64, document: &str) -> io::Result<()> {
+        write_record(&mut self.0, timestamp, user_hash, document.as_bytes())
+    }
+}
+
+fn write_record(out: &mut impl Write, ts: i64, user: u64, document: &[u8]) -> io::Result<()> {
+    let len = u32::try_from(document.len())
+        .map_err(|_| io::Error::other("a document over 4 GiB cannot be spooled"))?;
+    let mut header = [0u8; HEADER];
+    header[..4].copy_from_slice(&len.to_le_bytes());
+    header[4..12].copy_from_slice(&ts.to_le_bytes());
+    header[12..].copy_from_slice(&user.to_le_bytes());
+    out.write_all(&header)?;
+    out.write_all(document)
+}
+
+/// A record's header, with where its document starts in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    pub timestamp: i64,
+    pub user_hash: u64,
+    pub offset: u64,
+    pub len: u32,
+}
+
+/// Reads a spool's records in order; each document is then read or skipped.
+///
+/// Reads are positional (`pread`), so several readers (one per worker) can walk one spool
+/// file at once without sharing a file offset.
+pub struct SpoolReader {
+    file: File,
+    buf: Vec<u8>,
+    /// `buf[start..end]` is unread; it came from the file at `end_offset - (end - start)`.
+    start: usize,
+    end: usize,
+    /// The file offset just after `buf[..end]`.
+    end_offset: u64,
+    /// The current record's document is still unread.
+    pending: Option<u32>,
+}
+
+const READ_BUFFER: usize = 1 << 20;
+
+impl SpoolReader {
+    pub fn new(file: &File) -> anyhow::Result<SpoolReader> {
+        Ok(SpoolReader {
+            file: file.try_clone().context("reopening a spool file")?,
+            buf: vec![0; READ_BUFFER],
+            start: 0,
+            end: 0,
+            end_offset: 0,
+            pending: None,
+        })
+    }
+
+    /// The file offset of the next unread byte.
+    fn offset(&self) -> u64 {
+        self.end_offset - (self.end - self.start) as u64
+    }
+
+    /// Fills `out` from the file; false at the end of the file before any byte.
+    fn read_exact(&mut self, out: &mut [u8]) -> io::Result<bool> {
+        let mut done = 0;
+        while done < out.len() {
+            if self.start == self.end {
+                self.start = 0;
+                self.end = read_at(&self.file, &mut self.buf, self.end_offset)?;
+                self.end_offset += self.end as u64;
+                if self.end == 0 {
+                    if done == 0 {
+                        return Ok(false);
+                    }
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "a spool record is cut short",
+                    ));
+                }
+            }
+            let n = (self.end - self.start).min(out.len() - done);
+            out[done..done + n].copy_from_slice(&self.buf[self.start..self.start + n]);
+            self.start += n;
+            done += n;
+        }
+        Ok(true)
+    }
+
+    /// The next record's header (the previous record's document skipped if unread).
+    pub fn next_head(&mut self) -> io::Result<Option<Head>> {
+        self.skip();
+        let mut header = [0u8; HEADER];
+        if !self.read_exact(&mut header)? {
+            return Ok(None);
+        }
+        let word = |range: std::ops::Range<usize>| -> [u8; 8] {
+            header[range].try_into().expect("eight bytes")
+        };
+        let len = u32::from_le_bytes(header[..4].try_into().expect("four bytes"));
+        let head = Head {
+            len,
+            timestamp: i64::from_le_bytes(word(4..12)),
+            user_hash: u64::from_le_bytes(word(12..20)),
+            offset: self.offset(),
+        };
+        self.pending = Some(len);
+        Ok(Some(head))
+    }
+
+    /// The current record's document.
+    pub fn document<'b>(&mut self, buf: &'b mut Vec<u8>) -> io::Result<&'b [u8]> {
+        let len = self.pending.take().unwrap_or(0) as usize;
+        buf.resize(len, 0);
+        self.read_exact(buf)?;
+        Ok(buf)
+    }
+
+    /// Skips the current record's document: within the buffer, or by moving the offset.
+    fn skip(&mut self) {
+        if let Some(len) = self.pending.take() {
+            let len = len as usize;
+            if len <= self.end - self.start {
+                self.start += len;
+            } else {
+                self.end_offset = self.offset() + len as u64;
+                self.start = 0;
+                self.end = 0;
+            }
+        }
+    }
+}
+
+/// Reads at `offset` without moving the file's own offset.
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    loop {
+        #[cfg(unix)]
+        let read = std::os::unix::fs::FileExt::read_at(file, buf, offset);
+        #[cfg(windows)]
+        let read = std::os::windows::fs::FileExt::seek_read(file, buf, offset);
+        match read {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// A spool's documents read back by byte range (with `pread`) when an alert shows one.
+#[derive(Debug)]
+pub struct SpoolStore(pub File);
+
+impl quarry_event::SourceStore for SpoolStore {
+    fn read(&self, offset: u64, len: u32) -> Option<String> {
+        let mut buf = vec![0; len as usize];
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileExt;
+            self.0.read_exact_at(&mut buf, offset).ok()?;
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = offset;
+            return None;
+        }
+        String::from_utf8(buf).ok()
+    }
+}
+
+/// Sorts a spool whose input was further out of order than the reorder window allows: runs
+/// of `run_records` records are sorted by time into temporary files, then merged back into
+/// the spool. Stable: records of equal time keep their input order.
+pub fn sort_spool(file: &mut File, run_records: usize) -> anyhow::Result<()> {
+    let mut runs: Vec<File> = Vec::new();
+    let mut run: Vec<(i64, u64, Vec<u8>)> = Vec::new();
+    let flush = |run: &mut Vec<(i64, u64, Vec<u8>)>, runs: &mut Vec<File>| -> anyhow::Result<()> {
+        run.sort_by_key(|(ts, _, _)| *ts);
+        let mut f = tempfile::tempfile().context("creating a sort run")?;
+        {
+            let mut w = BufWriter::new(&mut f);
+            for (ts, user, document) in run.drain(..) {
+                write_record(&mut w, ts, user, &document)?;
+            }
+            w.flush()?;
+        }
+        runs.push(f);
+        Ok(())
+    };
+    let mut reader = SpoolReader::new(file)?;
+    while let Some(head) = reader.next_head()? {
+        let mut document = Vec::new();
+        reader.document(&mut document)?;
+        run.push((head.timestamp, head.user_hash, document));
+        if run.len() >= run_records {
+            flush(&mut run, &mut runs)?;
+        }
+    }
+    if !run.is_empty() {
+        flush(&mut run, &mut runs)?;
+    }
+    file.set_len(0)?;
+    file.rewind()?;
+    let mut w = BufWriter::new(&*file);
+    let mut readers: Vec<SpoolReader> = runs
+        .iter()
+        .map(SpoolReader::new)
+        .collect::<anyhow::Result<_>>()?;
+    // (time, run): equal times go to the earlier run, which holds the earlier records.
+    let mut heap = BinaryHeap::new();
+    let mut heads = Vec::with_capacity(readers.len());
+    for (i, r) in readers.iter_mut().enumerate() {
+        let head = r.next_head()?;
+        if let Some(h) = head {
+            heap.push(Reverse((h.timestamp, i)));
+        }
+        heads.push(head);
+    }
+    let mut document = Vec::new();
+    while let Some(Reverse((_, i))) = heap.pop() {
+        let head = heads[i].take().expect("a queued run has a head");
+        let bytes = readers[i].document(&mut document)?;
+        write_record(&mut w, head.timestamp, head.user_hash, bytes)?;
+        heads[i] = readers[i].next_head()?;
+        if let Some(h) = heads[i] {
+            heap.push(Reverse((h.timestamp, i)));
+        }
+    }
+    w.flush()?;
+    drop(w);
+    file.rewind()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records(file: &File) -> Vec<(i64, u64, String)> {
+        let mut reader = SpoolReader::new(file).unwrap();
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        while let Some(head) = reader.next_head().unwrap() {
+            let doc = reader.document(&mut buf).unwrap();
+            out.push((
+                head.timestamp,
+                head.user_hash,
+                String::from_utf8(doc.to_vec()).unwrap(),
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn records_round_trip_and_documents_can_be_skipped() {
+        let mut file = tempfile::tempfile().unwrap();
+        let mut w = SpoolWriter(BufWriter::new(&mut file));
+        w.event(3, 30, "{\"a\":1}").unwrap();
+        w.event(-1, 0, "").unwrap();
+        w.event(i64::MIN, u64::MAX, "{\"b\":\"é\"}").unwrap();
+        w.0.flush().unwrap();
+        drop(w);
+        assert_eq!(
+            records(&file),
+            vec![
+                (3, 30, "{\"a\":1}".to_string()),
+                (-1, 0, String::new()),
+                (i64::MIN, u64::MAX, "{\"b\":\"é\"}".to_string()),
+            ]
+        );
+        // Skipping documents, the heads still line up, and each offset finds its document.
+        let mut reader = SpoolReader::new(&file).unwrap();
+        let mut heads = Vec::new();
+        while let Some(h) = reader.next_head().unwrap() {
+            heads.push(h);
+        }
+        let store = SpoolStore(file.try_clone().unwrap());
+        use quarry_event::SourceStore;
+        let texts: Vec<String> = heads
+            .iter()
+            .map(|h| store.read(h.offset, h.len).unwrap())
+            .collect();
+        assert_eq!(texts, ["{\"a\":1}", "", "{\"b\":\"é\"}"]);
+    }
+
+    #[test]
+    fn spools_sort_in_runs_and_merge_stably() {
+        let mut file = tempfile::tempfile().unwrap();
+        // Times out of order, two records at 3 (kept in input order), the lowest time last.
+        let times = [5, 1, 3, 4, 3, 2, 0, i64::MIN];
+        {
+            let mut w = SpoolWriter(BufWriter::new(&mut file));
+            for (i, ts) in times.iter().enumerate() {
+                w.event(*ts, i as u64, &format!("{{\"n\":{i}}}")).unwrap();
+            }
+            w.0.flush().unwrap();
+        }
+        sort_spool(&mut file, 3).unwrap();
+        let order: Vec<(i64, u64)> = records(&file).iter().map(|(t, u, _)| (*t, *u)).collect();
+        assert_eq!(
+            order,
+            [
+                (i64::MIN, 7),
+                (0, 6),
+                (1, 1),
+                (2, 5),
+                (3, 2),
+                (3, 4),
+                (4, 3),
+                (5, 0)
+            ]
+        );
+        assert!(
+            records(&file)
+                .iter()
+                .all(|(_, u, d)| *d == format!("{{\"n\":{u}}}"))
+        );
+    }
+}
