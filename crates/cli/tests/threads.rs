@@ -1,5 +1,6 @@
-//! `quarry hunt --threads N` splits the hunt by user across workers; whatever N, the alerts,
-//! their order and the summary are byte for byte those of one thread.
+//! `quarry hunt --threads N` normalizes inputs (and parts of large files) in parallel and
+//! splits the hunt by user across workers; whatever N, the alerts, their order and the
+//! summary are byte for byte those of one thread.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -67,6 +68,11 @@ fn corpus() -> Vec<String> {
 fn hunt(threads: usize, options: &[&str], files: &[String]) -> (String, String) {
     let j = threads.to_string();
     let mut args = vec!["hunt", "--threads", &j];
+    if threads == 3 {
+        // Cut every file over 64 KiB into parts normalized on their own threads (by default
+        // only files of 64 MiB and more are cut).
+        args.extend(["--min-part-bytes", "65536"]);
+    }
     args.extend_from_slice(options);
     args.extend(files.iter().map(String::as_str));
     let out = quarry(&args);

@@ -77,6 +77,27 @@ pub struct Report {
     pub multi_valued_users: u64,
 }
 
+impl Report {
+    /// Adds the report of the next part of the same input (see [`crate::read::Input::Part`]):
+    /// counts add up, quoted errors follow in order up to `quoted_errors`. Events out of order
+    /// are counted within each part; disorder across a cut is put right by the merge.
+    pub fn absorb(&mut self, part: Report, quoted_errors: usize) {
+        self.format = self.format.or(part.format);
+        self.records += part.records;
+        self.emitted += part.emitted;
+        for (reason, n) in part.skipped {
+            *self.skipped.entry(reason).or_default() += n;
+        }
+        self.malformed += part.malformed;
+        let room = quoted_errors.saturating_sub(self.first_errors.len());
+        self.first_errors
+            .extend(part.first_errors.into_iter().take(room));
+        self.out_of_order += part.out_of_order;
+        self.read_error = self.read_error.take().or(part.read_error);
+        self.multi_valued_users += part.multi_valued_users;
+    }
+}
+
 /// Where [`normalize_to`] delivers events, in time order (within the reorder window).
 pub trait EventSink {
     /// One event: its `@timestamp` in nanoseconds, [`quarry_event::key_hash`] of its
@@ -138,6 +159,9 @@ pub fn normalize_to(
     };
     let (reader, compression) = open(input)?;
     let mut lines = Lines::new(reader, options.max_line);
+    if let Input::Part { first_line, .. } = input {
+        lines = lines.first_number(*first_line);
+    }
     let mut report = Report {
         input: name.clone(),
         format: options.format,

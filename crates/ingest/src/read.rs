@@ -17,13 +17,21 @@ pub const DEFAULT_MAX_LINE: usize = 1 << 20;
 pub enum Input {
     File(PathBuf),
     Stdin,
+    /// Bytes `start..end` of an uncompressed file, cut at line boundaries, whose first line is
+    /// line `first_line` of the file (so that several threads can normalize one large file).
+    Part {
+        path: PathBuf,
+        start: u64,
+        end: u64,
+        first_line: u64,
+    },
 }
 
 impl Input {
     /// How messages name this input.
     pub fn name(&self) -> String {
         match self {
-            Input::File(p) => p.display().to_string(),
+            Input::File(p) | Input::Part { path: p, .. } => p.display().to_string(),
             Input::Stdin => "<stdin>".to_string(),
         }
     }
@@ -139,6 +147,23 @@ pub fn open(input: &Input) -> Result<(Box<dyn BufRead>, Compression), ReadError>
             source,
         })?),
         Input::Stdin => Box::new(io::stdin()),
+        Input::Part {
+            path, start, end, ..
+        } => {
+            let mut file = File::open(path).map_err(|source| ReadError::Io {
+                path: name.clone(),
+                source,
+            })?;
+            io::Seek::seek(&mut file, io::SeekFrom::Start(*start)).map_err(|source| {
+                ReadError::Io {
+                    path: name.clone(),
+                    source,
+                }
+            })?;
+            // A part of a plain file is plain, whatever its first bytes look like.
+            let part = BufReader::with_capacity(1 << 16, file.take(end.saturating_sub(*start)));
+            return Ok((Box::new(part), Compression::None));
+        }
     };
     let mut buffered = BufReader::with_capacity(1 << 16, raw);
     let head = buffered.fill_buf().map_err(|source| ReadError::Io {
@@ -170,6 +195,62 @@ pub fn open(input: &Input) -> Result<(Box<dyn BufRead>, Compression), ReadError>
     Ok((reader, compression))
 }
 
+/// Cuts an uncompressed file into up to `parts` parts of at least `min_part` bytes, at line
+/// boundaries, each knowing the number of its first line; a compressed or small file comes
+/// back whole. Reads the file once, to count lines.
+pub fn split_file(path: &Path, parts: usize, min_part: u64) -> io::Result<Vec<Input>> {
+    let whole = || vec![Input::File(path.to_path_buf())];
+    let size = std::fs::metadata(path)?.len();
+    let parts = (parts as u64).min(size / min_part.max(1));
+    if parts < 2 {
+        return Ok(whole());
+    }
+    let mut file = File::open(path)?;
+    let mut magic = [0u8; 4];
+    let n = file.read(&mut magic)?;
+    if magic[..n].starts_with(&[0x1f, 0x8b]) || magic[..n].starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        return Ok(whole());
+    }
+    io::Seek::rewind(&mut file)?;
+    let targets: Vec<u64> = (1..parts).map(|i| size * i / parts).collect();
+    let mut cuts = Vec::new(); // (offset after a newline, lines before it)
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut offset, mut lines) = (0u64, 0u64);
+    let mut next = targets.iter().copied().peekable();
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        for (i, _) in buf[..n].iter().enumerate().filter(|(_, b)| **b == b'\n') {
+            lines += 1;
+            let after = offset + i as u64 + 1;
+            if next.peek().is_some_and(|t| after >= *t) {
+                cuts.push((after, lines));
+                while next.peek().is_some_and(|t| after >= *t) {
+                    next.next();
+                }
+            }
+        }
+        offset += n as u64;
+    }
+    let mut out = Vec::new();
+    let (mut start, mut first_line) = (0u64, 1u64);
+    for (cut, lines_before) in cuts.into_iter().chain([(size, 0)]) {
+        if cut > start {
+            out.push(Input::Part {
+                path: path.to_path_buf(),
+                start,
+                end: cut,
+                first_line,
+            });
+        }
+        start = cut;
+        first_line = lines_before + 1;
+    }
+    Ok(out)
+}
+
 /// One line, or why it could not be read.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Line<'a> {
@@ -195,6 +276,12 @@ impl<R: BufRead> Lines<R> {
             buf: Vec::new(),
             number: 0,
         }
+    }
+
+    /// Numbers lines from `first` (1 by default).
+    pub fn first_number(mut self, first: u64) -> Self {
+        self.number = first.saturating_sub(1);
+        self
     }
 
     /// The reader, positioned after the last line returned.
@@ -334,6 +421,7 @@ mod tests {
                 .map(|i| match i {
                     Input::File(p) => p.strip_prefix(&dir).unwrap().display().to_string(),
                     Input::Stdin => "-".into(),
+                    Input::Part { .. } => unreachable!("expand names whole files"),
                 })
                 .collect()
         };
@@ -356,5 +444,56 @@ mod tests {
         );
         assert_eq!(expand(&[]).unwrap(), [Input::Stdin]);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn files_split_at_line_boundaries_and_number_their_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.log");
+        let text: String = (1..=500)
+            .map(|i| format!("line {i} {}\n", "x".repeat(i % 37)))
+            .collect();
+        std::fs::write(&path, &text).unwrap();
+        for parts in [1, 2, 3, 7] {
+            let inputs = split_file(&path, parts, 64).unwrap();
+            if parts == 1 {
+                assert_eq!(inputs, [Input::File(path.clone())]);
+                continue;
+            }
+            assert_eq!(inputs.len(), parts);
+            let mut joined = String::new();
+            for input in &inputs {
+                let Input::Part {
+                    start,
+                    end,
+                    first_line,
+                    ..
+                } = input
+                else {
+                    panic!("{input:?}")
+                };
+                let piece = &text[*start as usize..*end as usize];
+                assert!(piece.ends_with('\n'), "{piece:?}");
+                assert_eq!(
+                    *first_line,
+                    text[..*start as usize].matches('\n').count() as u64 + 1
+                );
+                // The part's first line is that line of the file.
+                let first = piece.lines().next().unwrap();
+                assert!(first.starts_with(&format!("line {first_line} ")), "{first}");
+                joined.push_str(piece);
+            }
+            assert_eq!(joined, text);
+        }
+        // Too small for parts of the minimum size, or compressed: whole.
+        assert_eq!(
+            split_file(&path, 4, 1 << 30).unwrap(),
+            [Input::File(path.clone())]
+        );
+        let gz = dir.path().join("big.log.gz");
+        let mut data = vec![0x1f, 0x8b];
+        data.extend_from_slice(text.as_bytes());
+        std::fs::write(&gz, data).unwrap();
+        assert_eq!(split_file(&gz, 4, 64).unwrap(), [Input::File(gz.clone())]);
     }
 }

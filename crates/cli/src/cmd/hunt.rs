@@ -16,7 +16,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use quarry_event::{Document, Event, FieldId, Projection, SourceStore, Timestamp};
-use quarry_ingest::normalize::normalize_to;
+use quarry_ingest::normalize::{Report, normalize_to};
 use quarry_ingest::read::{Input, expand};
 use quarry_rules::alert::printable;
 use quarry_rules::tuning::Tuning;
@@ -88,6 +88,9 @@ pub struct Args {
     /// pack does); the alerts are the same whatever the number.
     #[arg(short = 'j', long, value_name = "N")]
     threads: Option<usize>,
+    /// Smallest part a large plain file is cut into for normalizing on several threads.
+    #[arg(long, value_name = "BYTES", default_value_t = 32 << 20, hide = true)]
+    min_part_bytes: u64,
     /// Read every input as this format instead of detecting it.
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
     input_format: Option<quarry_ingest::detect::Format>,
@@ -192,11 +195,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             first
         }
-        quarry_ingest::read::Input::Stdin => true,
+        quarry_ingest::read::Input::Stdin | quarry_ingest::read::Input::Part { .. } => true,
     });
     let ingest = args.ingest.options(args.input_format, false)?;
     let threads = args.threads.unwrap_or_else(default_threads).max(1);
-    let (spools, failed) = normalize_inputs(&inputs, &ingest, threads)?;
+    let (spools, reports, failed) =
+        normalize_inputs(&inputs, &ingest, threads, args.min_part_bytes)?;
     if spools.is_empty() {
         for f in &failed {
             eprintln!("error: {f}");
@@ -293,7 +297,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     out.flush()?;
     drop(out);
     let summary_text = summary_text(
-        &spools,
+        &reports,
         &failed,
         &counts,
         &stats,
@@ -349,28 +353,37 @@ fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
-/// Normalizes every input into its own spool, on up to `threads` threads. Inputs that cannot
-/// be read are named in the second list; the spools keep the inputs' order.
+/// Normalizes every input into spools, on up to `threads` threads: a large plain file in a
+/// line-per-event format is cut into parts, one spool each. Returns the spools in input
+/// order (a file's parts in file order), one report per readable input, and the inputs that
+/// could not be read.
 fn normalize_inputs(
     inputs: &[Input],
     ingest: &quarry_ingest::normalize::Options,
     threads: usize,
-) -> anyhow::Result<(Vec<Spool>, Vec<String>)> {
-    let progress = progress_bar(inputs.len() as u64, "normalizing");
+    min_part_bytes: u64,
+) -> anyhow::Result<(Vec<Spool>, Vec<Report>, Vec<String>)> {
+    let mut jobs: Vec<(usize, Input)> = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        for part in parts(input, ingest, threads, min_part_bytes) {
+            jobs.push((i, part));
+        }
+    }
+    let progress = progress_bar(jobs.len() as u64, "normalizing");
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut outcomes: Vec<(usize, anyhow::Result<Result<Spool, String>>)> =
         std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads.min(inputs.len()))
+            let workers: Vec<_> = (0..threads.min(jobs.len()))
                 .map(|_| {
                     scope.spawn(|| {
                         let mut done = Vec::new();
                         loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(input) = inputs.get(i) else {
+                            let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some((_, input)) = jobs.get(j) else {
                                 break done;
                             };
                             progress.set_message(input.name());
-                            done.push((i, spool_input(input, ingest)));
+                            done.push((j, spool_input(input, ingest)));
                             progress.inc(1);
                         }
                     })
@@ -382,16 +395,81 @@ fn normalize_inputs(
                 .collect()
         });
     progress.finish_and_clear();
-    outcomes.sort_by_key(|(i, _)| *i);
-    let mut spools = Vec::new();
-    let mut failed = Vec::new();
-    for (_, outcome) in outcomes {
+    outcomes.sort_by_key(|(j, _)| *j);
+    let mut spools: Vec<(usize, Spool)> = Vec::new();
+    let mut reports: Vec<(usize, Report)> = Vec::new();
+    let mut failed: Vec<(usize, String)> = Vec::new();
+    for (j, outcome) in outcomes {
+        let input = jobs[j].0;
         match outcome? {
-            Ok(spool) => spools.push(spool),
-            Err(e) => failed.push(e),
+            Ok(spool) => {
+                match reports.last_mut() {
+                    Some((i, report)) if *i == input => {
+                        report.absorb(spool.report.clone(), ingest.quoted_errors);
+                    }
+                    _ => reports.push((input, spool.report.clone())),
+                }
+                spools.push((input, spool));
+            }
+            Err(e) => {
+                if failed.last().is_none_or(|(i, _)| *i != input) {
+                    failed.push((input, e));
+                }
+            }
         }
     }
-    Ok((spools, failed))
+    // An input any part of which failed is reported as failed, not also as read.
+    reports.retain(|(i, _)| failed.iter().all(|(f, _)| f != i));
+    spools.retain(|(i, _)| failed.iter().all(|(f, _)| f != i));
+    Ok((
+        spools.into_iter().map(|(_, s)| s).collect(),
+        reports.into_iter().map(|(_, r)| r).collect(),
+        failed.into_iter().map(|(_, e)| e).collect(),
+    ))
+}
+
+/// The parts one thread each normalizes of `input`: a plain file of at least two parts'
+/// worth in a format of one event per line (web logs, ECS NDJSON) is cut at line boundaries
+/// into one part per thread; anything else is one part, itself.
+fn parts(
+    input: &Input,
+    ingest: &quarry_ingest::normalize::Options,
+    threads: usize,
+    min_part_bytes: u64,
+) -> Vec<Input> {
+    use quarry_ingest::detect::Format;
+    let Input::File(path) = input else {
+        return vec![input.clone()];
+    };
+    if threads < 2 {
+        return vec![input.clone()];
+    }
+    let format = ingest.format.or_else(|| first_line_format(path));
+    if !matches!(
+        format,
+        Some(Format::AccessLog | Format::ProxyLog | Format::EcsNdjson)
+    ) {
+        return vec![input.clone()];
+    }
+    quarry_ingest::read::split_file(path, threads, min_part_bytes)
+        .unwrap_or_else(|_| vec![input.clone()])
+}
+
+/// The format of a plain file's first non-blank line, if it tells.
+fn first_line_format(path: &std::path::Path) -> Option<quarry_ingest::detect::Format> {
+    use std::io::{BufRead, Read};
+    let file = File::open(path).ok()?;
+    let mut reader = std::io::BufReader::new(file).take(1 << 20);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).ok()? == 0 {
+            return None;
+        }
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            return quarry_ingest::detect::detect(&line);
+        }
+    }
 }
 
 /// Normalizes one input into a time-ordered spool; `Ok(Err(_))` when the input cannot be
@@ -624,7 +702,7 @@ fn write_csv(out: &mut dyn Write, alerts: &[Alert]) -> anyhow::Result<()> {
 
 #[allow(clippy::too_many_arguments)]
 fn summary_text(
-    spools: &[Spool],
+    reports: &[Report],
     failed: &[String],
     counts: &EventCounts,
     stats: &quarry_rules::HuntStats,
@@ -635,7 +713,7 @@ fn summary_text(
     rule_changes: &[String],
 ) -> String {
     let mut s = String::new();
-    let inputs = spools.len() + failed.len();
+    let inputs = reports.len() + failed.len();
     s.push_str(&format!(
         "Inputs ({inputs}{}):\n",
         if failed.is_empty() {
@@ -644,15 +722,15 @@ fn summary_text(
             format!(", {} unreadable", failed.len())
         }
     ));
-    for spool in spools {
-        for line in summary(&spool.report).lines() {
+    for report in reports {
+        for line in summary(report).lines() {
             s.push_str(&format!("  {line}\n"));
         }
     }
     for f in failed {
         s.push_str(&format!("  error: {f}\n"));
     }
-    let malformed: u64 = spools.iter().map(|x| x.report.malformed).sum();
+    let malformed: u64 = reports.iter().map(|r| r.malformed).sum();
     s.push_str(&format!(
         "Events: {} hunted{}{}{}\n",
         stats.events,
