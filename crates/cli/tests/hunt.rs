@@ -1,14 +1,12 @@
 //! `quarry hunt` as a user runs it: the README's command on examples/, the output formats,
 //! tuning, and broken inputs among good ones.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::{dir, repo};
+
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value as Json;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// Runs quarry from the repository root (where `quarry.toml` tunes the examples).
 fn quarry(args: &[&str]) -> Output {
@@ -18,13 +16,6 @@ fn quarry(args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .unwrap()
-}
-
-fn dir(name: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 fn alerts(out: &Output) -> Vec<Json> {

@@ -2,13 +2,11 @@
 //! activity, the false-positive scenarios raise nothing high or critical and every lower alert
 //! carries its tuning, and docs/detection-matrix.md is what the code generates.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+use common::repo;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use std::collections::BTreeMap;
+use std::process::Command;
 
 /// The matrix as the binary prints it, parsed: scenario -> format -> cell text.
 fn matrix() -> (String, BTreeMap<String, BTreeMap<String, String>>) {

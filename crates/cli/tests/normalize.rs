@@ -1,7 +1,9 @@
 //! `quarry normalize` as a user runs it: mixed inputs, compression, malformed records.
 
+mod common;
+use common::dir;
+
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 fn quarry(args: &[&str]) -> Output {
@@ -10,13 +12,6 @@ fn quarry(args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .unwrap()
-}
-
-fn dir(name: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 const LOG: &str = "\

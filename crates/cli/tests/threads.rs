@@ -2,12 +2,10 @@
 //! splits the hunt by user across workers; whatever N, the alerts, their order and the
 //! summary are byte for byte those of one thread.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
+use common::{dir, repo};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use std::process::{Command, Output, Stdio};
 
 fn quarry(args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_quarry"))
@@ -22,13 +20,6 @@ fn quarry(args: &[&str]) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-fn dir(name: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// A mixed corpus: the examples, a benign day of 150 users (access log), the atomic tests

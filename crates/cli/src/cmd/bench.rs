@@ -497,9 +497,7 @@ fn hunt(file: &std::path::Path, ceiling: bool, threads: Option<usize>) -> anyhow
     let code = super::hunt::run(cli.args)?;
     let secs = t.elapsed().as_secs_f64();
     let events = super::hunt::LAST_EVENTS.load(std::sync::atomic::Ordering::Relaxed);
-    let threads = threads.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
+    let threads = threads.unwrap_or_else(super::hunt::default_threads);
     println!(
         "quarry hunt -j {threads:<2}{events:>10} events {secs:>8.2} s  {:>8.1} MB/s  {:>10.0} events/s  peak RSS {} MiB",
         mb / secs,

@@ -348,8 +348,8 @@ fn progress_bar(len: u64, what: &str) -> ProgressBar {
     bar
 }
 
-/// One thread per core (at most 2 cores' worth is what this machine kind has; more is fine).
-fn default_threads() -> usize {
+/// One worker thread per core.
+pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
