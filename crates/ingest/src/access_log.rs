@@ -124,7 +124,7 @@ pub fn parse_line_with(
             duration_ns: duration
                 .strip_suffix("ms")
                 .and_then(|d| d.parse::<u64>().ok())
-                .map(|ms| ms * 1_000_000),
+                .and_then(crate::ecs::duration_from_millis),
             referrer,
             user_agent: &user_agent,
         },

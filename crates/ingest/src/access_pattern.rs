@@ -224,10 +224,11 @@ impl AccessPattern {
         })?;
         let duration_ns = get(&Field::DurationMs)
             .and_then(|d| d.trim_end_matches("ms").parse::<u64>().ok())
-            .map(|ms| ms * 1_000_000)
+            .and_then(crate::ecs::duration_from_millis)
             .or_else(|| {
                 get(&Field::DurationSeconds)
                     .and_then(|s| s.parse::<f64>().ok())
+                    .filter(|s| (0.0..=i64::MAX as f64 / 1e9).contains(s))
                     .map(|s| (s * 1e9) as u64)
             });
         // Confluence puts the user in the `X-AUSERNAME` response header; servlet containers in %u.

@@ -308,3 +308,11 @@ impl EcsEvent {
         Json::Object(m)
     }
 }
+
+/// `event.duration` in nanoseconds from a logged number of milliseconds, or `None` when it
+/// does not fit the signed 64 bits Elasticsearch's `long` holds (a forged or broken line must
+/// not wrap around, nor stop the reader).
+pub fn duration_from_millis(ms: u64) -> Option<u64> {
+    ms.checked_mul(1_000_000)
+        .filter(|ns| i64::try_from(*ns).is_ok())
+}

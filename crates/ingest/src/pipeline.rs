@@ -856,7 +856,8 @@ event.put("outcome", status < 400 ? "success" : "failure");
 String duration = text(q.get("duration"));
 if (duration != null && duration.endsWith("ms")) {
   Object ms = number(duration.substring(0, duration.length() - 2));
-  if (ms != null) {
+  // Nanoseconds must fit a long: a forged duration is left out, never wrapped around.
+  if (ms != null && ((Long) ms).longValue() >= 0 && ((Long) ms).longValue() <= 9223372036854L) {
     event.put("duration", Long.valueOf(((Long) ms).longValue() * 1000000L));
   }
 }

@@ -102,3 +102,28 @@ fn anonymous_users_failures_and_searches() {
     assert_eq!(e.user_agent.as_deref(), Some("python-requests/2.25.1"));
     assert_eq!(e.timestamp.unwrap().to_string(), "2024-02-21T05:35:37.000Z");
 }
+
+#[test]
+fn durations_beyond_a_long_are_left_out_not_wrapped() {
+    let classifier = Classifier::default();
+    let line = |ms: &str| {
+        format!(
+            "[23/Nov/2026:10:00:00 +0000] alice http-nio-8090-exec-1 10.0.0.7 GET /display/OPS/VPN HTTP/1.1 200 {ms} 5120 - Mozilla/5.0"
+        )
+    };
+    // 99,999,999,999,999 ms is 10^20 ns: past u64, let alone Elasticsearch's long.
+    let e = parse_line(&line("99999999999999ms"), &classifier).unwrap();
+    assert_eq!(e.duration_ns, None);
+    assert_eq!(
+        e.user_name.as_deref(),
+        Some("alice"),
+        "the event itself is kept"
+    );
+    // The largest duration whose nanoseconds fit a long, and one past it.
+    let e = parse_line(&line("9223372036854ms"), &classifier).unwrap();
+    assert_eq!(e.duration_ns, Some(9_223_372_036_854_000_000));
+    let e = parse_line(&line("9223372036855ms"), &classifier).unwrap();
+    assert_eq!(e.duration_ns, None);
+    let e = parse_line(&line("30ms"), &classifier).unwrap();
+    assert_eq!(e.duration_ns, Some(30_000_000));
+}

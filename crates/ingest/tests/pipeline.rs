@@ -610,8 +610,9 @@ fn m_access(ctx: &mut Json, p: &Json) -> Result<(), String> {
     if let Some(duration) = m_text(q.get("duration"))
         && let Some(ms) = duration.strip_suffix("ms")
         && let Some(ms) = m_number(Some(&json!(ms)))
+        && (0..=9_223_372_036_854).contains(&ms)
     {
-        event["duration"] = json!(ms.wrapping_mul(1_000_000));
+        event["duration"] = json!(ms * 1_000_000);
     }
     m_put(ctx, "user.name", m_dash(q.get("user")).map(Json::from));
     let has_ip = ctx
