@@ -18,7 +18,6 @@ mod cmd;
 mod matrix;
 mod pack;
 mod rule_tests;
-mod spool;
 
 #[derive(Parser)]
 #[command(

@@ -6,15 +6,11 @@
 //! organization's tuning. `quarry rules matrix` prints it (and writes docs/detection-matrix.md);
 //! a test checks it against the expectation and the document against the code.
 
-use std::io::Write;
-
 use anyhow::Context;
-use quarry_ingest::normalize::{Options, normalize};
 use quarry_ingest::read::Input;
 use quarry_rules::tuning::Tuning;
-use quarry_rules::{HuntOptions, Rule, Severity, hunt_json};
+use quarry_rules::{Rule, Severity};
 use quarry_simulate::{Format, Params, Scenario};
-use serde_json::Value as Json;
 
 /// The rows: what the seed validates against.
 pub const ROWS: [Scenario; 8] = [
@@ -72,46 +68,55 @@ pub fn compute(rules: &[Rule], tuning: &Tuning) -> anyhow::Result<Matrix> {
     Ok(Matrix { rows })
 }
 
-/// Normalizes `lines` as `format` and hunts them.
+/// Normalizes `lines` as `format` and hunts them, through the same pipeline as `quarry hunt`.
 pub fn hunt_lines(
     lines: &[String],
     format: Format,
     rules: &[Rule],
     tuning: &Tuning,
 ) -> anyhow::Result<(Vec<quarry_rules::Alert>, quarry_rules::HuntStats)> {
-    let mut file = tempfile::NamedTempFile::new()?;
-    for l in lines {
-        writeln!(file, "{l}")?;
-    }
-    file.flush()?;
-    let options = Options {
-        format: quarry_ingest::detect::Format::from_name(format.name()),
-        ..Options::default()
+    let mut text = lines.join("\n");
+    text.push('\n');
+    // Simulated ECS (`ecs`) is detected, as a user's file would be.
+    let input_format = quarry_ingest::detect::Format::from_name(format.name());
+    hunt_bytes(
+        format.name(),
+        text.into_bytes(),
+        input_format,
+        rules,
+        tuning,
+    )
+}
+
+/// Hunts `bytes` (named `name` in messages) as `format` (detected when `None`): the run `quarry hunt` makes, on one
+/// thread, with every alert kept. A malformed record is an error: tests make their inputs.
+pub fn hunt_bytes(
+    name: &str,
+    bytes: Vec<u8>,
+    format: Option<quarry_ingest::detect::Format>,
+    rules: &[Rule],
+    tuning: &Tuning,
+) -> anyhow::Result<(Vec<quarry_rules::Alert>, quarry_rules::HuntStats)> {
+    let input = Input::Bytes {
+        name: name.to_string(),
+        data: bytes.into(),
     };
-    let mut ndjson = Vec::new();
-    let report = normalize(
-        &Input::File(file.path().to_path_buf()),
-        &options,
-        &mut ndjson,
-    )?;
+    let mut config = quarry_pipeline::Config::new(rules.to_vec(), vec![input]);
+    config.tuning = tuning.clone();
+    config.ingest.format = format;
+    let mut alerts = Vec::new();
+    let summary = quarry_pipeline::run(config, &mut alerts, &quarry_pipeline::Quiet)?;
     anyhow::ensure!(
-        report.malformed == 0,
+        summary.malformed() == 0,
         "{} malformed records: {:?}",
-        report.malformed,
-        report.first_errors
+        summary.malformed(),
+        summary
+            .inputs
+            .iter()
+            .flat_map(|r| &r.first_errors)
+            .collect::<Vec<_>>()
     );
-    let events: Vec<Json> = ndjson
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(serde_json::from_slice)
-        .collect::<Result<_, _>>()?;
-    let (alerts, stats, _) = hunt_json(
-        rules.to_vec(),
-        tuning.clone(),
-        HuntOptions::default(),
-        events,
-    )?;
-    Ok((alerts, stats))
+    Ok((alerts, summary.stats))
 }
 
 fn cell(lines: &[String], format: Format, rules: &[Rule], tuning: &Tuning) -> anyhow::Result<Cell> {

@@ -28,8 +28,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use quarry_rules::Rule;
 use quarry_rules::tuning::Tuning;
-use quarry_rules::{HuntOptions, Rule, hunt_json};
 use serde_json::{Map, Value as Json};
 
 /// One expected alert: the fields given must match (absent ones match anything).
@@ -158,11 +158,18 @@ fn evaluate(
     let rule_name = &rules[index].name;
     let alerts = match &case.input {
         Input::Events(events) => {
-            hunt_json(
-                rules.to_vec(),
-                tuning,
-                HuntOptions::default(),
-                events.clone(),
+            let mut ndjson = Vec::new();
+            for event in events {
+                serde_json::to_writer(&mut ndjson, event)?;
+                ndjson.push(b'\n');
+            }
+            let name = format!("{} (case `{}`)", case.file.display(), case.name);
+            crate::matrix::hunt_bytes(
+                &name,
+                ndjson,
+                Some(quarry_ingest::detect::Format::EcsNdjson),
+                rules,
+                &tuning,
             )?
             .0
         }

@@ -57,7 +57,7 @@ const FORMATS: [&str; 6] = [
 fn corpus() -> (Vec<String>, Vec<String>) {
     let d = dir("golden-corpus");
     let mut files = vec![repo().join("examples").display().to_string()];
-    let mut add = |path: PathBuf, files: &mut Vec<String>| {
+    let add = |path: PathBuf, files: &mut Vec<String>| {
         if std::fs::metadata(&path).is_ok_and(|m| m.len() > 0) {
             files.push(path.display().to_string());
         }
@@ -218,8 +218,18 @@ fn check(name: &str, got: &str) {
          expected, not raised (first 20):\n  {}\nraised, not expected (first 20):\n  {}",
         want.lines().count(),
         got.lines().count(),
-        missing.iter().take(20).copied().collect::<Vec<_>>().join("\n  "),
-        extra.iter().take(20).copied().collect::<Vec<_>>().join("\n  "),
+        missing
+            .iter()
+            .take(20)
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\n  "),
+        extra
+            .iter()
+            .take(20)
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\n  "),
     );
 }
 
@@ -257,10 +267,7 @@ fn the_alerts_of_the_mixed_corpus_do_not_change() {
             } else {
                 digest(&alerts)
             };
-            assert!(
-                !got.is_empty(),
-                "{inputs}/{name}: the corpus raises alerts"
-            );
+            assert!(!got.is_empty(), "{inputs}/{name}: the corpus raises alerts");
             check(&format!("{inputs}-{name}.tsv"), &got);
         }
     }

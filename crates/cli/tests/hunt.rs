@@ -361,10 +361,96 @@ fn a_truncated_compressed_file_is_hunted_up_to_the_cut() {
         "ndjson",
         path.to_str().unwrap(),
     ]);
-    let got = who(&alerts(&out));
+    // What was read is hunted and reported, and the exit status says the hunt is incomplete.
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<Json> = String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let got = who(&lines);
     assert!(got.contains(&t("medium", BULK, "bob")), "{got:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("error: stopped reading after"), "{stderr}");
+    assert!(
+        stderr.contains("access.log.gz: stopped reading after")
+            && stderr.contains("the hunt is incomplete: 1 input could not be read in full"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_input_that_cannot_be_spooled_fails_the_run_and_says_why() {
+    let d = dir("hunt-no-spool");
+    let log = d.join("access.log");
+    std::fs::write(
+        &log,
+        "[23/Nov/2026:10:00:00 +0000] bob http-nio-8090-exec-1 10.0.0.2 GET /display/ENG/P HTTP/1.1 200 30ms 5120 - Mozilla/5.0\n",
+    )
+    .unwrap();
+    let examples = repo().join("examples");
+    let out = Command::new(env!("CARGO_BIN_EXE_quarry"))
+        .args(["hunt", "--no-config", "-j", "1"])
+        .arg(&examples)
+        .arg(&log)
+        .env("TMPDIR", d.join("no-such-directory"))
+        .current_dir(repo())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    // Not an exit 0 with one input silently missing, nor the input blamed.
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot write its normalized events to the temporary directory")
+            && stderr.contains("no-such-directory")
+            && stderr.contains("set TMPDIR"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "no partial alerts are printed");
+}
+
+#[test]
+fn a_record_the_rules_cannot_decode_is_quoted_and_the_hunt_goes_on() {
+    let d = dir("hunt-undecodable");
+    let file = d.join("events.ndjson");
+    let mut text = String::new();
+    for i in 0..45 {
+        let path = if i == 1 {
+            "1e400".to_string()
+        } else {
+            format!("\"/display/ENG/P{i}\"")
+        };
+        text.push_str(&format!(
+            concat!(
+                r#"{{"@timestamp":"2026-11-23T10:{:02}:{:02}Z","event":{{"dataset":"atlassian.confluence","action":"page_viewed"}},"#,
+                r#""user":{{"name":"mallory"}},"source":{{"ip":"203.0.113.50"}},"url":{{"path":{}}}}}"#,
+                "\n"
+            ),
+            i / 2,
+            (i % 2) * 30,
+            path
+        ));
+    }
+    std::fs::write(&file, text).unwrap();
+    let out = quarry(&[
+        "hunt",
+        "--no-config",
+        "--format",
+        "ndjson",
+        file.to_str().unwrap(),
+    ]);
+    let got = who(&alerts(&out));
+    assert!(got.contains(&t("medium", BULK, "mallory")), "{got:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("events.ndjson:2: not JSON: number out of range"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("44 events, 0 skipped, 1 malformed"),
+        "{stderr}"
+    );
 }
 
 #[test]

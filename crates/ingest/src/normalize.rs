@@ -98,18 +98,71 @@ impl Report {
     }
 }
 
+/// One paragraph per input, as summaries print it: format, records, events, skipped by
+/// reason, malformed, then the read error and the first malformed records quoted.
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = self;
+        let format = r
+            .format
+            .map_or("empty".to_string(), |f| f.name().to_string());
+        let compression = match r.compression.name() {
+            "plain" => String::new(),
+            c => format!(" ({c})"),
+        };
+        let skipped: u64 = r.skipped.values().sum();
+        let reasons: Vec<String> = r.skipped.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let mut line = format!(
+            "{}: {format}{compression}, {} records, {} events, {} skipped{}, {} malformed",
+            r.input,
+            r.records,
+            r.emitted,
+            skipped,
+            if reasons.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", reasons.join(", "))
+            },
+            r.malformed
+        );
+        if r.out_of_order > 0 {
+            line.push_str(&format!(", {} written out of time order", r.out_of_order));
+        }
+        if let Some(e) = &r.read_error {
+            line.push_str(&format!("\n  error: {e}"));
+        }
+        for e in &r.first_errors {
+            line.push_str(&format!("\n  {e}"));
+        }
+        if r.malformed > r.first_errors.len() as u64 {
+            line.push_str(&format!(
+                "\n  ... and {} more",
+                r.malformed - r.first_errors.len() as u64
+            ));
+        }
+        f.write_str(&line)
+    }
+}
+
 /// Where [`normalize_to`] delivers events, in time order (within the reorder window).
 pub trait EventSink {
     /// One event: its `@timestamp` in nanoseconds, [`quarry_event::key_hash`] of its
-    /// `user.name` (0 without one; the first value of several), and its ECS JSON document.
-    fn event(&mut self, timestamp: i64, user_hash: u64, document: &str) -> io::Result<()>;
+    /// `user.name` (0 without one; the first value of several), the number of the input line
+    /// it came from (so that a later stage can quote `input:line`), and its ECS JSON document.
+    fn event(
+        &mut self,
+        timestamp: i64,
+        user_hash: u64,
+        line: u64,
+        document: &str,
+    ) -> io::Result<()>;
 }
 
 /// ECS NDJSON: one document per line.
 struct Ndjson<'a>(&'a mut dyn Write);
 
 impl EventSink for Ndjson<'_> {
-    fn event(&mut self, _: i64, _: u64, document: &str) -> io::Result<()> {
+    fn event(&mut self, _: i64, _: u64, _: u64, document: &str) -> io::Result<()> {
         self.0.write_all(document.as_bytes())?;
         self.0.write_all(b"\n")
     }
@@ -261,7 +314,7 @@ pub fn normalize_to(
                     *report.skipped.entry("noise").or_default() += 1;
                 }
                 Ok(event) => buffer
-                    .push_event(&event, out, &mut report)
+                    .push_event(&event, number, out, &mut report)
                     .map_err(io_err)?,
                 Err(e) => malformed(&mut report, number, e.to_string())?,
             },
@@ -272,7 +325,7 @@ pub fn normalize_to(
                     }
                     for event in events {
                         buffer
-                            .push_event(&event, out, &mut report)
+                            .push_event(&event, number, out, &mut report)
                             .map_err(io_err)?;
                     }
                 }
@@ -285,7 +338,7 @@ pub fn normalize_to(
                 Ok(events) => {
                     for event in events {
                         buffer
-                            .push_event(&event, out, &mut report)
+                            .push_event(&event, number, out, &mut report)
                             .map_err(io_err)?;
                     }
                 }
@@ -303,7 +356,7 @@ pub fn normalize_to(
                             }
                         };
                         buffer
-                            .push(ts, hash, document, out, &mut report)
+                            .push(ts, hash, number, document, out, &mut report)
                             .map_err(io_err)?;
                     }
                 }
@@ -361,14 +414,12 @@ fn normalize_csv(
             .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
             .collect();
         match cloudapp_events::parse_row(&serde_json::Value::Object(row)) {
-            Ok(Some(event)) => {
-                buffer
-                    .push_event(&event, out, report)
-                    .map_err(|source| NormalizeError::Io {
-                        input: report.input.clone(),
-                        source,
-                    })?
-            }
+            Ok(Some(event)) => buffer
+                .push_event(&event, line, out, report)
+                .map_err(|source| NormalizeError::Io {
+                    input: report.input.clone(),
+                    source,
+                })?,
             Ok(None) => *report.skipped.entry("other application").or_default() += 1,
             Err(e) => malformed(report, line, e.to_string())?,
         }
@@ -507,11 +558,13 @@ fn ecs_documents(text: &str) -> Result<Vec<(i64, User, String)>, String> {
         .collect()
 }
 
+/// An event waiting in the reorder buffer: (time, arrival, user hash, line, document).
+type Held = (i64, u64, u64, u64, String);
+
 /// Holds events until they are older than the newest by the window, then writes them in order.
 struct Reorder {
     window: i64,
-    /// (time, arrival, user hash, document).
-    heap: BinaryHeap<Reverse<(i64, u64, u64, String)>>,
+    heap: BinaryHeap<Reverse<Held>>,
     newest: i64,
     written: i64,
     seq: u64,
@@ -532,14 +585,16 @@ impl Reorder {
         &mut self,
         ts: i64,
         user_hash: u64,
+        number: u64,
         line: String,
         out: &mut dyn EventSink,
         report: &mut Report,
     ) -> io::Result<()> {
         self.newest = self.newest.max(ts);
-        self.heap.push(Reverse((ts, self.seq, user_hash, line)));
+        self.heap
+            .push(Reverse((ts, self.seq, user_hash, number, line)));
         self.seq += 1;
-        while let Some(Reverse((oldest, _, _, _))) = self.heap.peek() {
+        while let Some(Reverse((oldest, _, _, _, _))) = self.heap.peek() {
             if self.newest.saturating_sub(*oldest) <= self.window {
                 break;
             }
@@ -552,6 +607,7 @@ impl Reorder {
     fn push_event(
         &mut self,
         event: &crate::ecs::EcsEvent,
+        number: u64,
         out: &mut dyn EventSink,
         report: &mut Report,
     ) -> io::Result<()> {
@@ -559,16 +615,23 @@ impl Reorder {
         let mut json = Vec::with_capacity(512);
         event.write_json(&mut json);
         let json = String::from_utf8(json).expect("JSON is UTF-8");
-        self.push(ts, user_hash(event.user_name.as_deref()), json, out, report)
+        self.push(
+            ts,
+            user_hash(event.user_name.as_deref()),
+            number,
+            json,
+            out,
+            report,
+        )
     }
 
     fn write_one(&mut self, out: &mut dyn EventSink, report: &mut Report) -> io::Result<()> {
-        if let Some(Reverse((ts, _, user, line))) = self.heap.pop() {
+        if let Some(Reverse((ts, _, user, number, line))) = self.heap.pop() {
             if ts < self.written {
                 report.out_of_order += 1;
             }
             self.written = self.written.max(ts);
-            out.event(ts, user, &line)?;
+            out.event(ts, user, number, &line)?;
             report.emitted += 1;
         }
         Ok(())

@@ -25,6 +25,11 @@ pub enum Input {
         end: u64,
         first_line: u64,
     },
+    /// Bytes held in memory under a name (rule tests, simulated telemetry, embedders).
+    Bytes {
+        name: String,
+        data: std::sync::Arc<[u8]>,
+    },
 }
 
 impl Input {
@@ -33,6 +38,7 @@ impl Input {
         match self {
             Input::File(p) | Input::Part { path: p, .. } => p.display().to_string(),
             Input::Stdin => "<stdin>".to_string(),
+            Input::Bytes { name, .. } => name.clone(),
         }
     }
 }
@@ -147,6 +153,7 @@ pub fn open(input: &Input) -> Result<(Box<dyn BufRead>, Compression), ReadError>
             source,
         })?),
         Input::Stdin => Box::new(io::stdin()),
+        Input::Bytes { data, .. } => Box::new(io::Cursor::new(std::sync::Arc::clone(data))),
         Input::Part {
             path, start, end, ..
         } => {
@@ -421,7 +428,9 @@ mod tests {
                 .map(|i| match i {
                     Input::File(p) => p.strip_prefix(&dir).unwrap().display().to_string(),
                     Input::Stdin => "-".into(),
-                    Input::Part { .. } => unreachable!("expand names whole files"),
+                    Input::Part { .. } | Input::Bytes { .. } => {
+                        unreachable!("expand names whole files")
+                    }
                 })
                 .collect()
         };

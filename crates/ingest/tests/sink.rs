@@ -7,11 +7,18 @@ use quarry_ingest::normalize::{EventSink, Options, normalize, normalize_to};
 use quarry_ingest::read::Input;
 
 #[derive(Default)]
-struct Recorded(Vec<(i64, u64, String)>);
+struct Recorded(Vec<(i64, u64, String)>, Vec<u64>);
 
 impl EventSink for Recorded {
-    fn event(&mut self, timestamp: i64, user_hash: u64, document: &str) -> std::io::Result<()> {
+    fn event(
+        &mut self,
+        timestamp: i64,
+        user_hash: u64,
+        line: u64,
+        document: &str,
+    ) -> std::io::Result<()> {
         self.0.push((timestamp, user_hash, document.to_string()));
+        self.1.push(line);
         Ok(())
     }
 }
@@ -82,4 +89,27 @@ fn ecs_users_hash_by_their_first_value_and_several_values_are_counted() {
     let h = quarry_event::key_hash;
     assert_eq!(hashes, vec![h("alice"), h("bob"), 0, h("7")]);
     assert_eq!(report.multi_valued_users, 1);
+    assert_eq!(sink.1, [1, 2, 3, 4], "each event knows its line");
+}
+
+#[test]
+fn events_written_out_of_order_keep_their_own_line_numbers() {
+    let f = file(concat!(
+        r#"{"@timestamp":"2026-11-23T10:00:05Z","user":{"name":"a"}}"#,
+        "\n\n",
+        r#"{"@timestamp":"2026-11-23T10:00:01Z","user":{"name":"b"}}"#,
+        "\n",
+    ));
+    let mut sink = Recorded::default();
+    normalize_to(
+        &Input::File(f.path().to_path_buf()),
+        &Options::default(),
+        &mut sink,
+    )
+    .unwrap();
+    assert_eq!(
+        sink.1,
+        [3, 1],
+        "reordered by time, each with its line (a blank one between)"
+    );
 }

@@ -6,10 +6,12 @@
 //! parsing the document again:
 //!
 //! ```text
-//! [document length: u32 LE] [@timestamp, ns: i64 LE] [user hash: u64 LE] [document]
+//! [document length: u32 LE] [@timestamp, ns: i64 LE] [user hash: u64 LE] [input line: u64 LE]
+//! [document]
 //! ```
 //!
-//! The user hash is [`quarry_event::key_hash`] of `user.name`. Documents are ECS JSON, read
+//! The user hash is [`quarry_event::key_hash`] of `user.name`; the line is where the event
+//! came from in its input, so a document the rules cannot decode is quoted as `input:line`. Documents are ECS JSON, read
 //! back by byte range (`pread`) when an alert shows one, so events held in rule windows need
 //! not carry their text.
 
@@ -18,18 +20,19 @@ use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, Write};
 
-use anyhow::Context;
 use quarry_ingest::normalize::{EventSink, Report};
 
 /// Bytes before each document.
-const HEADER: usize = 20;
+const HEADER: usize = 28;
 
 /// Records of a spool sorted in memory at a time; beyond this they are sorted in runs on disk
 /// and merged, so memory stays bounded whatever the input's size.
 pub const SORT_RUN_RECORDS: usize = 200_000;
 
-/// One input's normalized events.
+/// One input's (or one part of an input's) normalized events.
 pub struct Spool {
+    /// The index of the input in the run's list.
+    pub input: usize,
     pub report: Report,
     pub file: File,
 }
@@ -38,18 +41,31 @@ pub struct Spool {
 pub struct SpoolWriter<W: Write>(pub W);
 
 impl<W: Write> EventSink for SpoolWriter<W> {
-    fn event(&mut self, timestamp: i64, user_hash: u64, document: &str) -> io::Result<()> {
-        write_record(&mut self.0, timestamp, user_hash, document.as_bytes())
+    fn event(
+        &mut self,
+        timestamp: i64,
+        user_hash: u64,
+        line: u64,
+        document: &str,
+    ) -> io::Result<()> {
+        write_record(&mut self.0, timestamp, user_hash, line, document.as_bytes())
     }
 }
 
-fn write_record(out: &mut impl Write, ts: i64, user: u64, document: &[u8]) -> io::Result<()> {
+fn write_record(
+    out: &mut impl Write,
+    ts: i64,
+    user: u64,
+    line: u64,
+    document: &[u8],
+) -> io::Result<()> {
     let len = u32::try_from(document.len())
         .map_err(|_| io::Error::other("a document over 4 GiB cannot be spooled"))?;
     let mut header = [0u8; HEADER];
     header[..4].copy_from_slice(&len.to_le_bytes());
     header[4..12].copy_from_slice(&ts.to_le_bytes());
-    header[12..].copy_from_slice(&user.to_le_bytes());
+    header[12..20].copy_from_slice(&user.to_le_bytes());
+    header[20..].copy_from_slice(&line.to_le_bytes());
     out.write_all(&header)?;
     out.write_all(document)
 }
@@ -59,6 +75,8 @@ fn write_record(out: &mut impl Write, ts: i64, user: u64, document: &[u8]) -> io
 pub struct Head {
     pub timestamp: i64,
     pub user_hash: u64,
+    /// The event's line in its input.
+    pub line: u64,
     pub offset: u64,
     pub len: u32,
 }
@@ -82,9 +100,9 @@ pub struct SpoolReader {
 const READ_BUFFER: usize = 1 << 20;
 
 impl SpoolReader {
-    pub fn new(file: &File) -> anyhow::Result<SpoolReader> {
+    pub fn new(file: &File) -> io::Result<SpoolReader> {
         Ok(SpoolReader {
-            file: file.try_clone().context("reopening a spool file")?,
+            file: file.try_clone()?,
             buf: vec![0; READ_BUFFER],
             start: 0,
             end: 0,
@@ -139,6 +157,7 @@ impl SpoolReader {
             len,
             timestamp: i64::from_le_bytes(word(4..12)),
             user_hash: u64::from_le_bytes(word(12..20)),
+            line: u64::from_le_bytes(word(20..28)),
             offset: self.offset(),
         };
         self.pending = Some(len);
@@ -206,16 +225,17 @@ impl quarry_event::SourceStore for SpoolStore {
 /// Sorts a spool whose input was further out of order than the reorder window allows: runs
 /// of `run_records` records are sorted by time into temporary files, then merged back into
 /// the spool. Stable: records of equal time keep their input order.
-pub fn sort_spool(file: &mut File, run_records: usize) -> anyhow::Result<()> {
+pub fn sort_spool(file: &mut File, run_records: usize) -> io::Result<()> {
+    type Run = Vec<(i64, u64, u64, Vec<u8>)>;
     let mut runs: Vec<File> = Vec::new();
-    let mut run: Vec<(i64, u64, Vec<u8>)> = Vec::new();
-    let flush = |run: &mut Vec<(i64, u64, Vec<u8>)>, runs: &mut Vec<File>| -> anyhow::Result<()> {
-        run.sort_by_key(|(ts, _, _)| *ts);
-        let mut f = tempfile::tempfile().context("creating a sort run")?;
+    let mut run: Run = Vec::new();
+    let flush = |run: &mut Run, runs: &mut Vec<File>| -> io::Result<()> {
+        run.sort_by_key(|(ts, _, _, _)| *ts);
+        let mut f = tempfile::tempfile()?;
         {
             let mut w = BufWriter::new(&mut f);
-            for (ts, user, document) in run.drain(..) {
-                write_record(&mut w, ts, user, &document)?;
+            for (ts, user, line, document) in run.drain(..) {
+                write_record(&mut w, ts, user, line, &document)?;
             }
             w.flush()?;
         }
@@ -226,7 +246,7 @@ pub fn sort_spool(file: &mut File, run_records: usize) -> anyhow::Result<()> {
     while let Some(head) = reader.next_head()? {
         let mut document = Vec::new();
         reader.document(&mut document)?;
-        run.push((head.timestamp, head.user_hash, document));
+        run.push((head.timestamp, head.user_hash, head.line, document));
         if run.len() >= run_records {
             flush(&mut run, &mut runs)?;
         }
@@ -240,7 +260,7 @@ pub fn sort_spool(file: &mut File, run_records: usize) -> anyhow::Result<()> {
     let mut readers: Vec<SpoolReader> = runs
         .iter()
         .map(SpoolReader::new)
-        .collect::<anyhow::Result<_>>()?;
+        .collect::<io::Result<_>>()?;
     // (time, run): equal times go to the earlier run, which holds the earlier records.
     let mut heap = BinaryHeap::new();
     let mut heads = Vec::with_capacity(readers.len());
@@ -255,7 +275,7 @@ pub fn sort_spool(file: &mut File, run_records: usize) -> anyhow::Result<()> {
     while let Some(Reverse((_, i))) = heap.pop() {
         let head = heads[i].take().expect("a queued run has a head");
         let bytes = readers[i].document(&mut document)?;
-        write_record(&mut w, head.timestamp, head.user_hash, bytes)?;
+        write_record(&mut w, head.timestamp, head.user_hash, head.line, bytes)?;
         heads[i] = readers[i].next_head()?;
         if let Some(h) = heads[i] {
             heap.push(Reverse((h.timestamp, i)));
@@ -271,7 +291,7 @@ pub fn sort_spool(file: &mut File, run_records: usize) -> anyhow::Result<()> {
 mod tests {
     use super::*;
 
-    fn records(file: &File) -> Vec<(i64, u64, String)> {
+    fn records(file: &File) -> Vec<(i64, u64, u64, String)> {
         let mut reader = SpoolReader::new(file).unwrap();
         let mut out = Vec::new();
         let mut buf = Vec::new();
@@ -280,6 +300,7 @@ mod tests {
             out.push((
                 head.timestamp,
                 head.user_hash,
+                head.line,
                 String::from_utf8(doc.to_vec()).unwrap(),
             ));
         }
@@ -290,17 +311,18 @@ mod tests {
     fn records_round_trip_and_documents_can_be_skipped() {
         let mut file = tempfile::tempfile().unwrap();
         let mut w = SpoolWriter(BufWriter::new(&mut file));
-        w.event(3, 30, "{\"a\":1}").unwrap();
-        w.event(-1, 0, "").unwrap();
-        w.event(i64::MIN, u64::MAX, "{\"b\":\"é\"}").unwrap();
+        w.event(3, 30, 1, "{\"a\":1}").unwrap();
+        w.event(-1, 0, 2, "").unwrap();
+        w.event(i64::MIN, u64::MAX, u64::MAX, "{\"b\":\"é\"}")
+            .unwrap();
         w.0.flush().unwrap();
         drop(w);
         assert_eq!(
             records(&file),
             vec![
-                (3, 30, "{\"a\":1}".to_string()),
-                (-1, 0, String::new()),
-                (i64::MIN, u64::MAX, "{\"b\":\"é\"}".to_string()),
+                (3, 30, 1, "{\"a\":1}".to_string()),
+                (-1, 0, 2, String::new()),
+                (i64::MIN, u64::MAX, u64::MAX, "{\"b\":\"é\"}".to_string()),
             ]
         );
         // Skipping documents, the heads still line up, and each offset finds its document.
@@ -326,12 +348,13 @@ mod tests {
         {
             let mut w = SpoolWriter(BufWriter::new(&mut file));
             for (i, ts) in times.iter().enumerate() {
-                w.event(*ts, i as u64, &format!("{{\"n\":{i}}}")).unwrap();
+                w.event(*ts, i as u64, 100 + i as u64, &format!("{{\"n\":{i}}}"))
+                    .unwrap();
             }
             w.0.flush().unwrap();
         }
         sort_spool(&mut file, 3).unwrap();
-        let order: Vec<(i64, u64)> = records(&file).iter().map(|(t, u, _)| (*t, *u)).collect();
+        let order: Vec<(i64, u64)> = records(&file).iter().map(|(t, u, _, _)| (*t, *u)).collect();
         assert_eq!(
             order,
             [
@@ -348,7 +371,7 @@ mod tests {
         assert!(
             records(&file)
                 .iter()
-                .all(|(_, u, d)| *d == format!("{{\"n\":{u}}}"))
+                .all(|(_, u, l, d)| *d == format!("{{\"n\":{u}}}") && *l == 100 + u)
         );
     }
 }

@@ -31,7 +31,7 @@ pub mod threshold;
 pub mod tuning;
 
 pub use alert::Alert;
-pub use hunt::{Hunt, HuntOptions, HuntStats, ThresholdMode, hunt_json};
+pub use hunt::{Hunt, HuntOptions, HuntStats, ThresholdMode};
 pub use rule::{
     LoadError, LoadOptions, Rule, RuleKind, Severity, load_dir, load_file, load_sources,
 };

@@ -2,10 +2,13 @@
 //! per-rule settings) and the alert document's contract. A small made-up pack keeps each
 //! expectation easy to check by hand.
 
+mod common;
+use common::hunt_json;
+
 use std::path::PathBuf;
 
 use quarry_rules::tuning::Tuning;
-use quarry_rules::{Alert, HuntOptions, LoadOptions, Rule, Severity, hunt_json, load_sources};
+use quarry_rules::{Alert, HuntOptions, LoadOptions, Rule, Severity, load_sources};
 use serde_json::{Value as Json, json};
 
 const THREAT: &str = r#"

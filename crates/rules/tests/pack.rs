@@ -9,12 +9,13 @@
 //! Times are offsets in seconds from `BASE` (2026-11-23T10:00:00Z), which is a multiple of
 //! every rule interval (5m, 30m), so Kibana-mode threshold executions fall on BASE + k*5m.
 
+mod common;
+use common::hunt_json;
+
 use std::path::Path;
 
 use quarry_rules::tuning::Tuning;
-use quarry_rules::{
-    Alert, HuntOptions, LoadOptions, Rule, Severity, ThresholdMode, hunt_json, load_dir,
-};
+use quarry_rules::{Alert, HuntOptions, LoadOptions, Rule, Severity, ThresholdMode, load_dir};
 use serde_json::{Map, Value as Json, json};
 
 // ---------------------------------------------------------------------------------------------

@@ -494,9 +494,9 @@ fn hunt(file: &std::path::Path, ceiling: bool, threads: Option<usize>) -> anyhow
     argv.push(path);
     let cli = HuntCli::try_parse_from(argv)?;
     let t = Instant::now();
-    let code = super::hunt::run(cli.args)?;
+    let (code, summary) = super::hunt::hunt(cli.args)?;
     let secs = t.elapsed().as_secs_f64();
-    let events = super::hunt::LAST_EVENTS.load(std::sync::atomic::Ordering::Relaxed);
+    let events = summary.map_or(0, |s| s.stats.events);
     let threads = threads.unwrap_or_else(super::hunt::default_threads);
     println!(
         "quarry hunt -j {threads:<2}{events:>10} events {secs:>8.2} s  {:>8.1} MB/s  {:>10.0} events/s  peak RSS {} MiB",

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use quarry_ingest::classify::Classifier;
 use quarry_ingest::detect::Format;
-use quarry_ingest::normalize::{NormalizeError, Options, Report, normalize};
+use quarry_ingest::normalize::{NormalizeError, Options, normalize};
 use quarry_ingest::read::expand;
 
 /// Normalize Confluence telemetry to ECS NDJSON (`event.dataset: atlassian.confluence`).
@@ -120,7 +120,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 totals.0 += report.records;
                 totals.1 += report.emitted;
                 totals.2 += report.malformed;
-                eprintln!("{}", summary(&report));
+                eprintln!("{report}");
             }
             Err(NormalizeError::Malformed(quoted)) => {
                 out.flush()?;
@@ -152,46 +152,4 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// One input's line of the summary, then its first malformed records indented.
-pub fn summary(r: &Report) -> String {
-    let format = r
-        .format
-        .map_or("empty".to_string(), |f| f.name().to_string());
-    let compression = match r.compression.name() {
-        "plain" => String::new(),
-        c => format!(" ({c})"),
-    };
-    let skipped: u64 = r.skipped.values().sum();
-    let reasons: Vec<String> = r.skipped.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    let mut line = format!(
-        "{}: {format}{compression}, {} records, {} events, {} skipped{}, {} malformed",
-        r.input,
-        r.records,
-        r.emitted,
-        skipped,
-        if reasons.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", reasons.join(", "))
-        },
-        r.malformed
-    );
-    if r.out_of_order > 0 {
-        line.push_str(&format!(", {} written out of time order", r.out_of_order));
-    }
-    if let Some(e) = &r.read_error {
-        line.push_str(&format!("\n  error: {e}"));
-    }
-    for e in &r.first_errors {
-        line.push_str(&format!("\n  {e}"));
-    }
-    if r.malformed > r.first_errors.len() as u64 {
-        line.push_str(&format!(
-            "\n  ... and {} more",
-            r.malformed - r.first_errors.len() as u64
-        ));
-    }
-    line
 }

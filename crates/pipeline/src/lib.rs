@@ -1,0 +1,259 @@
+//! The hunt as a library: Confluence telemetry in, alerts out, in one direction.
+//!
+//! ```text
+//! sources -> normalize -> order -> route -> rules -> alerts -> sinks
+//! ```
+//!
+//! - [`source`]: what a run reads: each file once, large plain files cut into parts;
+//! - [`normalize`]: every input (or part) normalized to ECS, in parallel, into a time-ordered
+//!   [`spool`] (sorted on disk when the input was out of order);
+//! - [`order`]: the spools merged by time into one stream, each event with one position;
+//! - [`route`]: the stream split by user across workers, each running the rule set
+//!   ([`quarry_rules::Hunt`]) over its share;
+//! - [`sink`]: where alerts go ([`AlertSink`]: a table, CSV, NDJSON, memory);
+//! - [`summary`]: what the run read, hunted, dropped and raised.
+//!
+//! [`run`] is the one entry point that commands, tests and benchmarks all drive. Like every
+//! library crate of Quarry it never prints, exits or reads the environment: progress is
+//! reported through [`Progress`], alerts through the sink, the rest in the [`Summary`].
+
+pub mod normalize;
+pub mod order;
+pub mod route;
+pub mod sink;
+pub mod source;
+pub mod spool;
+pub mod summary;
+
+use quarry_ingest::read::Input;
+use quarry_rules::tuning::{Tuning, TuningError};
+use quarry_rules::{Alert, Hunt, HuntOptions, Rule, Severity};
+
+pub use normalize::Unreadable;
+pub use sink::{AlertSink, CsvSink, NdjsonSink, TableSink};
+pub use summary::{AlertTally, EventCounts, Summary};
+
+/// Everything a run needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The rule set (tuning's per-rule settings are applied by the run).
+    pub rules: Vec<Rule>,
+    pub tuning: Tuning,
+    pub hunt: HuntOptions,
+    /// How inputs are read and normalized.
+    pub ingest: quarry_ingest::normalize::Options,
+    pub inputs: Vec<Input>,
+    /// Worker threads, for normalizing and for hunting (at least one).
+    pub threads: usize,
+    /// The smallest part a large plain file is cut into for normalizing on several threads.
+    pub min_part_bytes: u64,
+    /// Alerts below this severity are counted, not handed to the sink.
+    pub min_severity: Severity,
+}
+
+impl Config {
+    /// A run of `rules` over `inputs` with the defaults: no tuning, one thread.
+    pub fn new(rules: Vec<Rule>, inputs: Vec<Input>) -> Config {
+        Config {
+            rules,
+            tuning: Tuning::default(),
+            hunt: HuntOptions::default(),
+            ingest: quarry_ingest::normalize::Options::default(),
+            inputs,
+            threads: 1,
+            min_part_bytes: 32 << 20,
+            min_severity: Severity::Low,
+        }
+    }
+}
+
+/// Why a run could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Tuning(#[from] TuningError),
+    #[error(transparent)]
+    Compile(#[from] quarry_rules::hunt::HuntError),
+    #[error("no input could be read")]
+    NoInput(Vec<Unreadable>),
+    /// A spool (the normalized copy of an input, in the temporary directory) could not be
+    /// written: the input's events would be lost.
+    #[error("{input}: cannot write its normalized events to the temporary directory: {source}")]
+    Spool {
+        input: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("reading back a spool file from the temporary directory: {source}")]
+    SpoolRead {
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Order(#[from] quarry_engine::OrderError),
+    #[error("writing alerts: {0}")]
+    Sink(#[source] std::io::Error),
+}
+
+/// The stages progress is reported for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Counted in inputs (and parts of inputs).
+    Normalize,
+    /// Counted in events.
+    Hunt,
+}
+
+/// Where a run reports how far it is (a progress bar). Every method has a default that does
+/// nothing; calls may come from several threads.
+pub trait Progress: Sync {
+    /// A stage starts, with this much work.
+    fn begin(&self, _stage: Stage, _total: u64) {}
+    /// What is being worked on (an input's name).
+    fn note(&self, _what: &str) {}
+    /// This much more work is done.
+    fn advance(&self, _done: u64) {}
+    /// This much work is done in all.
+    fn position(&self, _done: u64) {}
+    /// The stage is over.
+    fn end(&self, _stage: Stage) {}
+}
+
+/// No progress reporting.
+pub struct Quiet;
+
+impl Progress for Quiet {}
+
+/// Runs `config`: normalizes, orders, routes and hunts every input, hands the alerts to
+/// `sink` in report order, and returns what happened.
+pub fn run(
+    config: Config,
+    sink: &mut dyn AlertSink,
+    progress: &dyn Progress,
+) -> Result<Summary, PipelineError> {
+    let Config {
+        mut rules,
+        tuning,
+        hunt: options,
+        ingest,
+        inputs,
+        threads,
+        min_part_bytes,
+        min_severity,
+    } = config;
+    let threads = threads.max(1);
+    let rule_changes = tuning.apply_to_rules(&mut rules)?;
+    let tuning_origin = (!tuning.origin.is_empty()).then(|| tuning.origin.clone());
+    let first = Hunt::new(rules, tuning.clone(), options.clone())?;
+
+    let (inputs, repeated) = source::dedup(inputs);
+    let normalized =
+        normalize::normalize_inputs(&inputs, &ingest, threads, min_part_bytes, progress)?;
+    if normalized.spools.is_empty() && normalized.reports.is_empty() {
+        return Err(PipelineError::NoInput(normalized.unreadable));
+    }
+    let spools = normalized.spools;
+
+    let (workers, blocker) = route::shares(&first, &spools, threads);
+    let mut hunts = vec![first];
+    for _ in 1..workers {
+        hunts.push(Hunt::new(
+            hunts[0].rules().to_vec(),
+            tuning.clone(),
+            options.clone(),
+        )?);
+    }
+    let total: u64 = spools.iter().map(|s| s.report.emitted).sum();
+    progress.begin(Stage::Hunt, total);
+    let quoted = ingest.quoted_errors;
+    let outcomes: Vec<Result<route::Share, PipelineError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = hunts
+            .into_iter()
+            .enumerate()
+            .map(|(index, hunt)| {
+                let spools = &spools;
+                scope.spawn(move || {
+                    route::hunt_share(hunt, index, workers, spools, quoted, progress)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a hunting thread panicked"))
+            .collect()
+    });
+    progress.end(Stage::Hunt);
+
+    let mut alerts: Vec<Alert> = Vec::new();
+    let mut counts = EventCounts::default();
+    let mut stats = quarry_rules::HuntStats::default();
+    let mut rules = Vec::new();
+    let mut undecodable: Vec<Vec<route::Undecodable>> = vec![Vec::new(); spools.len()];
+    let mut undecodable_by_spool = vec![0u64; spools.len()];
+    for outcome in outcomes {
+        let share = outcome?;
+        alerts.extend(share.alerts);
+        stats.absorb(share.stats);
+        counts.absorb(share.counts);
+        if rules.is_empty() {
+            rules = share.rules;
+        }
+        for (i, kept) in share.undecodable.into_iter().enumerate() {
+            undecodable[i].extend(kept);
+            undecodable_by_spool[i] += share.undecodable_by_spool[i];
+        }
+    }
+
+    // Records the rules could not decode are the malformed records of their input.
+    let mut reports = normalized.reports;
+    for (i, spool) in spools.iter().enumerate() {
+        if undecodable_by_spool[i] == 0 {
+            continue;
+        }
+        let Some((_, report)) = reports.iter_mut().find(|(input, _)| *input == spool.input) else {
+            continue;
+        };
+        report.emitted -= undecodable_by_spool[i];
+        report.malformed += undecodable_by_spool[i];
+        let kept = &mut undecodable[i];
+        route::lowest_lines(kept, quoted);
+        let room = quoted.saturating_sub(report.first_errors.len());
+        report.first_errors.extend(
+            kept.iter()
+                .take(room)
+                .map(|u| format!("{}:{}: {}", report.input, u.line, u.reason)),
+        );
+    }
+
+    let before = alerts.len();
+    alerts.retain(|a| a.severity >= min_severity);
+    let mut tally = AlertTally {
+        shown: alerts.len(),
+        hidden: before - alerts.len(),
+        by_rule: vec![0; rules.len()],
+        lowered: 0,
+    };
+    alerts.sort_by(quarry_rules::alert::report_order);
+    for alert in alerts {
+        tally.by_rule[alert.rule] += 1;
+        tally.lowered += usize::from(alert.original_severity.is_some());
+        let rule = alert.rule;
+        sink.alert(alert, &rules[rule])
+            .map_err(PipelineError::Sink)?;
+    }
+    sink.finish().map_err(PipelineError::Sink)?;
+
+    Ok(Summary {
+        inputs: reports.into_iter().map(|(_, r)| r).collect(),
+        unreadable: normalized.unreadable,
+        repeated,
+        counts,
+        stats,
+        rules,
+        alerts: tally,
+        tuning: tuning_origin,
+        rule_changes,
+        workers,
+        one_worker_because: blocker.filter(|_| threads > 1),
+    })
+}
