@@ -653,3 +653,49 @@ fn bench_gen_and_bench_hunt_run_end_to_end() {
         assert!(text.contains("MB/s") && text.contains("peak RSS"), "{text}");
     }
 }
+
+#[test]
+fn a_flood_of_distinct_keys_is_evicted_counted_and_the_burst_still_alerts() {
+    let d = dir("hunt-key-spray");
+    let file = d.join("spray.ndjson");
+    let mut text = String::new();
+    let line = |minute: u32, second: u32, user: &str, ip: &str| {
+        format!(
+            concat!(
+                r#"{{"@timestamp":"2026-11-23T10:{:02}:{:02}Z","event":{{"dataset":"atlassian.confluence","action":"page_viewed"}},"#,
+                r#""user":{{"name":"{}"}},"source":{{"ip":"{}"}}}}"#,
+                "\n"
+            ),
+            minute, second, user, ip
+        )
+    };
+    // 2,000 one-view users (each a new user and address pair), then mallory's burst.
+    for i in 0..2000u32 {
+        text.push_str(&line(i / 60 % 30, i % 60, &format!("u{i}"), "10.0.0.1"));
+    }
+    for i in 0..45u32 {
+        text.push_str(&line(30 + i / 60, i % 60, "mallory", "203.0.113.50"));
+    }
+    std::fs::write(&file, text).unwrap();
+    let p = file.to_str().unwrap();
+    let out = quarry(&[
+        "hunt",
+        "--no-config",
+        "--format",
+        "ndjson",
+        "--max-join-keys",
+        "100",
+        p,
+    ]);
+    let got = who(&alerts(&out));
+    assert!(got.contains(&t("medium", BULK, "mallory")), "{got:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("join keys were evicted from rule state (over --max-join-keys)"),
+        "{stderr}"
+    );
+    // Without the cap, nothing is evicted.
+    let out = quarry(&["hunt", "--no-config", "--format", "ndjson", p]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("evicted"), "{stderr}");
+}

@@ -209,7 +209,7 @@ impl Summary {
         }
         if stats.evicted_keys > 0 {
             s.push_str(&format!(
-                "Warning: {} join keys were evicted from sequence state (over the key cap); sequences for them may be missed\n",
+                "Warning: {} join keys were evicted from rule state (over --max-join-keys); sequences and thresholds for them may be missed\n",
                 stats.evicted_keys
             ));
         }

@@ -31,7 +31,8 @@ pub struct HuntOptions {
     pub suppress: bool,
     /// Evidence events kept per alert.
     pub max_evidence: usize,
-    /// Join keys with pending sequences, per rule, before the least recent are evicted.
+    /// Join keys with pending sequences (and threshold groups), per rule, before the least
+    /// recently seen are evicted and counted.
     pub max_join_keys: usize,
     /// Only events at or after this time.
     pub from: Option<Timestamp>,
@@ -65,7 +66,7 @@ pub struct HuntStats {
     pub matches: Vec<u64>,
     /// Alerts per rule.
     pub alerts: Vec<u64>,
-    /// Join keys evicted from sequence state (over `max_join_keys`).
+    /// Join keys evicted from sequence state and threshold groups (over `max_join_keys`).
     pub evicted_keys: u64,
 }
 
@@ -213,14 +214,17 @@ impl Hunt {
                     let cond = compile_condition(&q.condition, &mut catalog)
                         .map_err(|e| err(e.message))?;
                     let ids = fields.iter().map(|f| catalog.intern(f)).collect();
-                    Evaluator::Threshold(ThresholdEvaluator::new(
-                        cond,
-                        ids,
-                        *value,
-                        rule.from_ms,
-                        rule.interval_ms,
-                        options.threshold_mode,
-                    ))
+                    Evaluator::Threshold(
+                        ThresholdEvaluator::new(
+                            cond,
+                            ids,
+                            *value,
+                            rule.from_ms,
+                            rule.interval_ms,
+                            options.threshold_mode,
+                        )
+                        .with_max_groups(options.max_join_keys),
+                    )
                 }
             };
             let (group, fold) = match &rule.suppression {
@@ -445,6 +449,7 @@ impl Hunt {
                 Evaluator::Threshold(mut t) => {
                     let mut out = Vec::new();
                     t.finish(&mut out);
+                    self.stats.evicted_keys += t.evicted();
                     for m in out {
                         self.on_threshold(index, m);
                     }

@@ -54,6 +54,9 @@ pub struct ThresholdEvaluator<E> {
     next_execution: Option<i64>,
     /// Events pushed (sliding mode), to forget idle groups now and then.
     pushed: u64,
+    /// Groups held at most: past it the least recently seen are forgotten (and counted).
+    max_groups: usize,
+    evicted: u64,
 }
 
 struct Group<E> {
@@ -112,7 +115,48 @@ impl<E: Event> ThresholdEvaluator<E> {
             groups: HashMap::new(),
             next_execution: None,
             pushed: 0,
+            max_groups: usize::MAX,
+            evicted: 0,
         }
+    }
+
+    /// Holds at most `max` groups: when a new one would pass it, the least recently seen
+    /// tenth is forgotten, so that a spray of distinct keys (user and address pairs) costs
+    /// bounded memory. Their counts are lost; [`ThresholdEvaluator::evicted`] says how many.
+    pub fn with_max_groups(mut self, max: usize) -> Self {
+        self.max_groups = max.max(1);
+        self
+    }
+
+    /// Groups forgotten over the cap.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+
+    /// Makes room for one more group: forgets the least recently seen tenth (at least one),
+    /// in one pass, so a stream of new keys costs amortized O(1) each.
+    fn make_room(&mut self) {
+        if self.groups.len() < self.max_groups {
+            return;
+        }
+        let excess = (self.groups.len() + 1 - self.max_groups)
+            .max(self.max_groups / 10)
+            .max(1);
+        let last = |g: &Group<E>| g.events.back().map_or(i64::MIN, |e| e.timestamp().millis());
+        let mut seen: Vec<i64> = self.groups.values().map(last).collect();
+        let cut_index = excess.min(seen.len()) - 1;
+        let (_, cut, _) = seen.select_nth_unstable(cut_index);
+        let cut = *cut;
+        let mut evicted = 0u64;
+        self.groups.retain(|_, g| {
+            if evicted < excess as u64 && last(g) <= cut {
+                evicted += 1;
+                false
+            } else {
+                true
+            }
+        });
+        self.evicted += evicted;
     }
 
     /// Runs what is due before `ts` (Kibana's executions scheduled earlier), without an event:
@@ -153,6 +197,7 @@ impl<E: Event> ThresholdEvaluator<E> {
         };
         // The key is cloned only for a new group: it is still needed for a sliding match.
         if !self.groups.contains_key(&key) {
+            self.make_room();
             self.groups.insert(
                 key.clone(),
                 Group {

@@ -73,6 +73,11 @@ pub struct Args {
     /// Elastic Security runs them) or `sliding` (every window of the lookback's length).
     #[arg(long, value_enum, default_value_t = Mode::Kibana)]
     threshold_mode: Mode,
+    /// At most N join keys (user and address pairs, say) hold state per rule: pending
+    /// sequences and threshold counts. Past it the least recently seen are evicted, and the
+    /// summary says how many; memory stays bounded when a flood of distinct keys arrives.
+    #[arg(long, default_value_t = HuntOptions::default().max_join_keys, value_name = "N")]
+    max_join_keys: usize,
     /// Evidence events kept per alert (the rest are counted).
     #[arg(long, default_value_t = 10, value_name = "N")]
     max_evidence: usize,
@@ -148,9 +153,9 @@ pub fn hunt(args: Args) -> anyhow::Result<(ExitCode, Option<Summary>)> {
         },
         suppress: !args.no_suppress,
         max_evidence: args.max_evidence,
+        max_join_keys: args.max_join_keys.max(1),
         from: args.from,
         to: args.to,
-        ..HuntOptions::default()
     };
     config.ingest = args.ingest.options(args.input_format, false)?;
     config.threads = args.threads.unwrap_or_else(default_threads).max(1);
