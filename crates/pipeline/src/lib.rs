@@ -11,12 +11,15 @@
 //! - [`route`]: the stream split by user across workers, each running the rule set
 //!   ([`quarry_rules::Hunt`]) over its share;
 //! - [`sink`]: where alerts go ([`AlertSink`]: a table, CSV, NDJSON, memory);
-//! - [`summary`]: what the run read, hunted, dropped and raised.
+//! - [`summary`]: what the run read, hunted, dropped and raised;
+//! - [`incremental`]: the same rule set fed one event at a time, for inputs that never end.
 //!
-//! [`run`] is the one entry point that commands, tests and benchmarks all drive. Like every
+//! [`run`] is the one entry point that commands, tests and benchmarks all drive over
+//! finished inputs; [`Incremental`] is its form for followers of growing logs. Like every
 //! library crate of Quarry it never prints, exits or reads the environment: progress is
 //! reported through [`Progress`], alerts through the sink, the rest in the [`Summary`].
 
+pub mod incremental;
 pub mod normalize;
 pub mod order;
 pub mod route;
@@ -29,6 +32,7 @@ use quarry_ingest::read::Input;
 use quarry_rules::tuning::{Tuning, TuningError};
 use quarry_rules::{Alert, Hunt, HuntOptions, Rule, Severity};
 
+pub use incremental::{Incremental, IncrementalSummary};
 pub use normalize::Unreadable;
 pub use sink::{AlertSink, CsvSink, NdjsonSink, TableSink};
 pub use summary::{AlertTally, EventCounts, Summary};

@@ -206,3 +206,55 @@ fn the_sinks_write_what_they_are_given() {
     TableSink::new(&mut table, false).finish().unwrap();
     assert_eq!(String::from_utf8(table).unwrap(), "No alerts.\n");
 }
+
+/// Events pushed one at a time raise the alerts the batch run raises from the same file.
+#[test]
+fn the_incremental_form_agrees_with_the_batch_run() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    for file in ["confluence-access.log", "confluence-audit.log"] {
+        let input = Input::File(examples.join(file));
+        let (batch, summary) = hunt(vec![input.clone()], 1);
+        assert!(!batch.is_empty(), "{file} raises alerts");
+
+        let (mut live, _) =
+            quarry_pipeline::Incremental::new(pack(), Default::default(), Default::default())
+                .unwrap();
+        let options = quarry_ingest::normalize::Options::default();
+        quarry_ingest::normalize::normalize_to(&input, &options, &mut live).unwrap();
+        let mut alerts = live.take_alerts();
+        let (rest, live_summary) = live.finish();
+        alerts.extend(rest);
+        alerts.sort_by(quarry_rules::alert::report_order);
+
+        let rules = &summary.rules;
+        let docs = |alerts: &[Alert]| -> Vec<String> {
+            alerts
+                .iter()
+                .map(|a| a.to_json(&rules[a.rule]).to_string())
+                .collect()
+        };
+        assert_eq!(docs(&batch), docs(&alerts), "{file}");
+        assert_eq!(live_summary.stats, summary.stats, "{file}");
+        assert_eq!(live_summary.counts, summary.counts, "{file}");
+        assert_eq!(live_summary.late, 0);
+    }
+}
+
+#[test]
+fn the_incremental_form_counts_late_and_undecodable_events() {
+    let (mut live, _) =
+        quarry_pipeline::Incremental::new(pack(), Default::default(), Default::default()).unwrap();
+    let lines = views("mallory", 3);
+    live.push(1, &lines[2]).unwrap();
+    live.push(2, &lines[0]).unwrap(); // earlier than the one before: late
+    live.push(
+        3,
+        r#"{"@timestamp":"2026-11-23T10:05:00Z","url":{"path":1e400}}"#,
+    )
+    .unwrap();
+    let (_, s) = live.finish();
+    assert_eq!(s.stats.events, 1);
+    assert_eq!(s.late, 1);
+    assert_eq!(s.undecodable, 1);
+    assert_eq!(s.first_undecodable[0].0, 3);
+}
