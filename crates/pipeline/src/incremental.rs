@@ -32,6 +32,7 @@ pub struct Incremental {
     last: Option<Timestamp>,
     counts: EventCounts,
     late: u64,
+    max_users: usize,
     /// Documents that could not be decoded: `(line, reason)`, the first few.
     undecodable: Vec<(u64, String)>,
     undecodable_count: u64,
@@ -62,6 +63,7 @@ impl Incremental {
         options: HuntOptions,
     ) -> Result<(Incremental, Vec<String>), PipelineError> {
         let changes = tuning.apply_to_rules(&mut rules)?;
+        let max_users = options.max_join_keys;
         let hunt = Hunt::new(rules, tuning, options)?;
         let catalog = hunt.catalog().clone();
         let projection = Projection::new(&catalog);
@@ -82,6 +84,7 @@ impl Incremental {
                 last: None,
                 counts: EventCounts::default(),
                 late: 0,
+                max_users,
                 undecodable: Vec::new(),
                 undecodable_count: 0,
             },
@@ -119,14 +122,13 @@ impl Incremental {
         self.last = Some(ts);
         let (from, to) = self.hunt.range();
         if from.is_none_or(|f| ts >= f) && to.is_none_or(|t| ts < t) {
-            use quarry_rules::threshold::{bump, key_text};
-            bump(
-                &mut self.counts.by_action,
-                key_text(doc.field(self.action)).as_deref().unwrap_or("-"),
+            crate::route::count_event(
+                &doc,
+                self.action,
+                self.user,
+                self.max_users,
+                &mut self.counts,
             );
-            if let Some(u) = key_text(doc.field(self.user)) {
-                bump(&mut self.counts.by_user, &u);
-            }
         }
         self.position += 1;
         self.hunt.push(doc)?;

@@ -170,6 +170,7 @@ pub fn run(
     let total: u64 = spools.iter().map(|s| s.report.emitted).sum();
     progress.begin(Stage::Hunt, total);
     let quoted = ingest.quoted_errors;
+    let max_users = options.max_join_keys;
     let outcomes: Vec<Result<route::Share, PipelineError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = hunts
             .into_iter()
@@ -177,7 +178,7 @@ pub fn run(
             .map(|(index, hunt)| {
                 let spools = &spools;
                 scope.spawn(move || {
-                    route::hunt_share(hunt, index, workers, spools, quoted, progress)
+                    route::hunt_share(hunt, index, workers, spools, quoted, max_users, progress)
                 })
             })
             .collect();

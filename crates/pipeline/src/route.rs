@@ -66,6 +66,7 @@ pub fn hunt_share(
     shares: usize,
     spools: &[Spool],
     quoted_errors: usize,
+    max_users: usize,
     progress: &dyn Progress,
 ) -> Result<Share, PipelineError> {
     let spool_error = |source| PipelineError::SpoolRead { source };
@@ -110,7 +111,7 @@ pub fn hunt_share(
                 Ok(doc) => {
                     let ts = doc.timestamp();
                     if from.is_none_or(|f| ts >= f) && to.is_none_or(|t| ts < t) {
-                        count_event(&doc, action, user, &mut counts);
+                        count_event(&doc, action, user, max_users, &mut counts);
                     }
                     hunt.push(doc)?;
                     alerts.append(&mut hunt.take_alerts());
@@ -167,13 +168,17 @@ pub(crate) fn lowest_lines(records: &mut Vec<Undecodable>, n: usize) {
     records.truncate(n);
 }
 
-fn count_event(doc: &Document, action: FieldId, user: FieldId, counts: &mut EventCounts) {
-    use quarry_rules::threshold::{bump, key_text};
-    bump(
-        &mut counts.by_action,
+pub(crate) fn count_event(
+    doc: &Document,
+    action: FieldId,
+    user: FieldId,
+    max_users: usize,
+    counts: &mut EventCounts,
+) {
+    use quarry_rules::threshold::key_text;
+    counts.count(
         key_text(doc.field(action)).as_deref().unwrap_or("-"),
+        key_text(doc.field(user)).as_deref(),
+        max_users,
     );
-    if let Some(u) = key_text(doc.field(user)) {
-        bump(&mut counts.by_user, &u);
-    }
 }

@@ -17,6 +17,8 @@ pub struct EventCounts {
     pub by_user: HashMap<String, u64>,
     /// Events without a usable `@timestamp`.
     pub unreadable: u64,
+    /// Users whose counts were forgotten to stay within the cap (the least active).
+    pub users_forgotten: u64,
 }
 
 impl EventCounts {
@@ -31,6 +33,42 @@ impl EventCounts {
             }
         }
         self.unreadable += other.unreadable;
+        self.users_forgotten += other.users_forgotten;
+    }
+
+    /// Counts one event of `action` by `user`, keeping at most `max_users` users: past it,
+    /// the tenth with the fewest events is forgotten (and counted), so that a flood of
+    /// distinct names costs bounded memory while the busiest users stay exact.
+    pub fn count(&mut self, action: &str, user: Option<&str>, max_users: usize) {
+        quarry_rules::threshold::bump(&mut self.by_action, action);
+        let Some(user) = user else {
+            return;
+        };
+        if let Some(n) = self.by_user.get_mut(user) {
+            *n += 1;
+            return;
+        }
+        let max_users = max_users.max(1);
+        if self.by_user.len() >= max_users {
+            let excess = (self.by_user.len() + 1 - max_users)
+                .max(max_users / 10)
+                .max(1);
+            let mut counts: Vec<u64> = self.by_user.values().copied().collect();
+            let cut_index = excess.min(counts.len()) - 1;
+            let (_, cut, _) = counts.select_nth_unstable(cut_index);
+            let cut = *cut;
+            let mut forgotten = 0u64;
+            self.by_user.retain(|_, n| {
+                if forgotten < excess as u64 && *n <= cut {
+                    forgotten += 1;
+                    false
+                } else {
+                    true
+                }
+            });
+            self.users_forgotten += forgotten;
+        }
+        self.by_user.insert(user.to_string(), 1);
     }
 }
 
@@ -148,13 +186,21 @@ impl Summary {
         let mut users: Vec<(&String, &u64)> = self.counts.by_user.iter().collect();
         users.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         s.push_str(&format!(
-            "  top users: {}\n",
+            "  top users: {}{}\n",
             users
                 .iter()
                 .take(5)
                 .map(|(u, n)| format!("{u} {n}"))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            if self.counts.users_forgotten > 0 {
+                format!(
+                    " ({} users with few events not kept: over --max-join-keys)",
+                    self.counts.users_forgotten
+                )
+            } else {
+                String::new()
+            }
         ));
         match &self.tuning {
             Some(origin) => {
@@ -214,5 +260,30 @@ impl Summary {
             ));
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventCounts;
+
+    #[test]
+    fn user_counts_stay_within_the_cap_and_the_busiest_stay_exact() {
+        let mut counts = EventCounts::default();
+        for _ in 0..50 {
+            counts.count("page_viewed", Some("mallory"), 100);
+        }
+        for i in 0..1000 {
+            counts.count("page_viewed", Some(&format!("u{i}")), 100);
+        }
+        counts.count("page_viewed", None, 100);
+        assert!(counts.by_user.len() <= 100, "{}", counts.by_user.len());
+        assert_eq!(counts.by_user["mallory"], 50);
+        assert_eq!(
+            counts.users_forgotten + counts.by_user.len() as u64,
+            1001,
+            "every user is either counted or forgotten"
+        );
+        assert_eq!(counts.by_action["page_viewed"], 1051);
     }
 }

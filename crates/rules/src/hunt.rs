@@ -136,6 +136,8 @@ pub struct Hunt {
     expiry: BinaryHeap<Reverse<(Timestamp, GroupKey)>>,
     ready: Vec<Alert>,
     first_seen: HashMap<String, Timestamp>,
+    /// Tuning lowers alerts of users first seen recently (`[onboarding] first_seen_days`).
+    track_first_seen: bool,
     input_start: Option<Timestamp>,
     last: Option<Timestamp>,
     stats: HuntStats,
@@ -265,6 +267,10 @@ impl Hunt {
             });
         }
         let n = rules.len();
+        let track_first_seen = tuning
+            .onboarding
+            .as_ref()
+            .is_some_and(|o| o.first_seen_days.is_some());
         Ok(Hunt {
             catalog,
             timestamp,
@@ -277,6 +283,7 @@ impl Hunt {
             open: HashMap::new(),
             expiry: BinaryHeap::new(),
             ready: Vec::new(),
+            track_first_seen,
             first_seen: HashMap::new(),
             input_start: None,
             last: None,
@@ -373,7 +380,10 @@ impl Hunt {
             return Ok(());
         }
         self.stats.events += 1;
-        if let Some(user) = crate::threshold::key_text(event.field(self.fields.user))
+        // Only onboarding by first appearance reads when a user was first seen: without it,
+        // a map of every user ever seen would be memory spent for nothing.
+        if self.track_first_seen
+            && let Some(user) = crate::threshold::key_text(event.field(self.fields.user))
             && !self.first_seen.contains_key(&*user)
         {
             self.first_seen.insert(user.into_owned(), ts);
