@@ -253,6 +253,16 @@ this line is not an access log record
 }
 
 #[test]
+fn a_directory_without_files_says_so() {
+    let d = dir("hunt-empty-dir");
+    std::fs::write(d.join("README.md"), "notes\n").unwrap();
+    let out = quarry(&["hunt", d.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no files to hunt in"), "{stderr}");
+}
+
+#[test]
 fn no_readable_input_is_an_error() {
     let d = dir("hunt-nothing");
     std::fs::write(d.join("notes.txt"), "shopping list\n").unwrap();

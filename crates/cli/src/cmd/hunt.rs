@@ -144,7 +144,15 @@ pub fn hunt(args: Args) -> anyhow::Result<(ExitCode, Option<Summary>)> {
         }
     };
     let tuning = load_tuning(&args)?;
-    let mut config = Config::new(rules, expand(&args.paths)?);
+    let inputs = expand(&args.paths)?;
+    if inputs.is_empty() {
+        let names: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        bail!(
+            "no files to hunt in {} (hidden files and documentation, *.md, README* and LICENSE*, are passed over)",
+            names.join(", ")
+        );
+    }
+    let mut config = Config::new(rules, inputs);
     config.tuning = tuning;
     config.hunt = HuntOptions {
         threshold_mode: match args.threshold_mode {
