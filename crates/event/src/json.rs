@@ -732,7 +732,11 @@ mod tests {
             assert_eq!(packed.get(len), ValueRef::Null, "past the end");
             if len <= 64 {
                 let present = values.iter().filter(|v| !matches!(v, Value::Null)).count();
-                assert_eq!(packed.slots.len(), present, "only present fields have slots");
+                assert_eq!(
+                    packed.slots.len(),
+                    present,
+                    "only present fields have slots"
+                );
             }
         }
     }
