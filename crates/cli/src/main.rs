@@ -17,6 +17,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod cmd;
 mod matrix;
 mod pack;
+mod query_sort;
 mod rule_tests;
 
 #[derive(Parser)]

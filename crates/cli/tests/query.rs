@@ -229,3 +229,320 @@ fn an_empty_sequence_result_is_under_sequences() {
     assert_eq!(body["hits"]["sequences"], serde_json::json!([]));
     assert!(body["hits"].get("events").is_none());
 }
+
+/// `n` NDJSON events one second apart, `user{i % 3}` acting; `matching` of every 1 carries
+/// `event.action: "hit"`.
+fn numbered_events(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            format!(
+                "{{\"@timestamp\":{},\"n\":{i},\"user\":{{\"name\":\"user{}\"}},\"event\":{{\"action\":\"{}\"}}}}",
+                1_700_000_000_000u64 + i as u64 * 1000,
+                i % 3,
+                if i % 2 == 0 { "hit" } else { "miss" },
+            )
+        })
+        .collect()
+}
+
+fn ndjson_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect()
+}
+
+#[test]
+fn a_query_is_read_from_a_file_and_every_positional_is_an_input() {
+    let query = temp_file(
+        "page_viewed.eql",
+        "web where\n  event.action == \"page_viewed\"\n",
+    );
+    let events = temp_file("query_file_events.ndjson", EVENTS);
+    let events = events.to_str().unwrap();
+    for flag in ["-f", "--query-file"] {
+        let out = quarry(
+            &[
+                "query",
+                "--format",
+                "ndjson",
+                flag,
+                query.to_str().unwrap(),
+                events,
+                events,
+            ],
+            b"",
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines = ndjson_lines(&out.stdout);
+        // Both positionals are inputs: two views in each.
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[0]["_id"], "1");
+    }
+}
+
+#[test]
+fn an_error_in_a_query_file_points_at_its_line_and_column() {
+    let query = temp_file(
+        "bad.eql",
+        "any where\n  event.action == \"page_viewed\"\n  and user.name = \"alice\"\n",
+    );
+    let out = quarry(&["query", "-f", query.to_str().unwrap()], EVENTS.as_bytes());
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("--> {}:3:17", query.display())),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("3 |   and user.name = \"alice\""),
+        "{stderr}"
+    );
+    let caret = stderr
+        .lines()
+        .find(|l| l.trim_end().ends_with('^'))
+        .expect("a caret line");
+    assert_eq!(
+        caret.find('^'),
+        Some("3 |   and user.name ".len()),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_query_file_holds_a_query_of_thousands_of_terms() {
+    let mut query = String::from("any where n == -1");
+    for i in 0..2000 {
+        query.push_str(&format!("\n  or n == {}", i * 7));
+    }
+    let path = temp_file("big.eql", &query);
+    let input: String = numbered_events(300)
+        .iter()
+        .map(|l| l.clone() + "\n")
+        .collect();
+    let out = quarry(
+        &["query", "--format", "count", "-f", path.to_str().unwrap()],
+        input.as_bytes(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // n = 0, 7, ..., 294.
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "43\n");
+}
+
+#[test]
+fn json_returns_elasticsearchs_default_size_of_10() {
+    let input: String = numbered_events(30)
+        .iter()
+        .map(|l| l.clone() + "\n")
+        .collect();
+    let query = "any where event.action == \"hit\"";
+    let out = quarry(&["query", query], input.as_bytes());
+    assert_eq!(out.status.code(), Some(0));
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let events = body["hits"]["events"].as_array().unwrap();
+    let ns: Vec<u64> = events
+        .iter()
+        .map(|e| e["_source"]["n"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ns, [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
+    // Elasticsearch's `hits.total` counts the results it returns (`Results.fromPayload`).
+    assert_eq!(
+        body["hits"]["total"],
+        serde_json::json!({"value": 10, "relation": "eq"})
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("30 events read, 15 events matched, 10 returned (--size)"),
+        "{stderr}"
+    );
+
+    // An explicit size wins; the other formats return everything by default.
+    let out = quarry(&["query", "--size", "12", query], input.as_bytes());
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["hits"]["events"].as_array().unwrap().len(), 12);
+    assert_eq!(body["hits"]["total"]["value"], 12);
+    let out = quarry(&["query", "--format", "ndjson", query], input.as_bytes());
+    assert_eq!(ndjson_lines(&out.stdout).len(), 15);
+    let out = quarry(&["query", "--format", "count", query], input.as_bytes());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "15\n");
+    let out = quarry(
+        &["query", "--format", "count", "--size", "4", query],
+        input.as_bytes(),
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "4\n");
+}
+
+#[test]
+fn ndjson_streams_every_result_of_a_large_input_in_order() {
+    let lines = numbered_events(20_000);
+    let path = temp_file("many.ndjson", &(lines.join("\n") + "\n"));
+    let out = quarry(
+        &[
+            "query",
+            "--format",
+            "ndjson",
+            "any where true",
+            path.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("not sorted"), "{stderr}");
+    let hits = ndjson_lines(&out.stdout);
+    assert_eq!(hits.len(), 20_000);
+    for (i, hit) in hits.iter().enumerate() {
+        assert_eq!(hit["_id"], (i + 1).to_string());
+        assert_eq!(hit["_source"]["n"], i as u64);
+    }
+
+    // Sequences stream too: with runs=3 each user's every third event closes one.
+    let out = quarry(
+        &[
+            "query",
+            "--format",
+            "ndjson",
+            "sequence by user.name [any where true] with runs=3",
+            path.to_str().unwrap(),
+        ],
+        b"",
+    );
+    let sequences = ndjson_lines(&out.stdout);
+    // Overlapping matches: every event from each user's third one on ends a sequence.
+    assert_eq!(sequences.len(), 20_000 - 3 * 2);
+    assert_eq!(sequences[0]["join_keys"], serde_json::json!(["user0"]));
+}
+
+#[test]
+fn a_streamed_table_keeps_its_columns_past_the_rows_that_size_them() {
+    let input: String = numbered_events(2500)
+        .iter()
+        .map(|l| l.clone() + "\n")
+        .collect();
+    let out = quarry(
+        &["query", "--format", "table", "any where user.name != null"],
+        input.as_bytes(),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = stdout.lines().collect();
+    assert_eq!(rows.len(), 2501);
+    assert!(rows[0].starts_with("#     @timestamp"), "{}", rows[0]);
+    // Every row's user column starts where the header's does.
+    let column = rows[0].find("user.name").unwrap();
+    for row in &rows[1..] {
+        assert_eq!(&row[column..column + 4], "user", "{row}");
+    }
+    assert!(rows[2500].starts_with("2500  "));
+}
+
+#[test]
+fn unsorted_input_in_several_files_gives_the_sorted_results_in_every_format() {
+    let lines = numbered_events(3000);
+    // Interleave out of order across two files.
+    let mut a = Vec::new();
+    let mut b = Vec::new();
+    for (i, line) in lines.iter().enumerate().rev() {
+        if i % 5 < 2 {
+            a.push(line.clone())
+        } else {
+            b.push(line.clone())
+        }
+    }
+    let a = temp_file("unsorted_a.ndjson", &(a.join("\n") + "\n"));
+    let b = temp_file("unsorted_b.ndjson", &(b.join("\n") + "\n"));
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let sorted = temp_file("sorted.ndjson", &(lines.join("\n") + "\n"));
+    let sorted = sorted.to_str().unwrap();
+    let sources = |stdout: &[u8]| -> Vec<serde_json::Value> {
+        ndjson_lines(stdout)
+            .into_iter()
+            .map(|hit| match hit.get("events") {
+                Some(events) => events
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["_source"]["n"].clone())
+                    .collect(),
+                None => hit["_source"]["n"].clone(),
+            })
+            .collect()
+    };
+    for query in [
+        "any where event.action == \"hit\"",
+        "sequence by user.name [any where event.action == \"hit\"] [any where true] with runs=2",
+        "any where true | tail 7",
+    ] {
+        let expected = quarry(&["query", "--format", "ndjson", query, sorted], b"");
+        let out = quarry(&["query", "--format", "ndjson", query, a, b], b"");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("input is not sorted"), "{stderr}");
+        assert!(!sources(&expected.stdout).is_empty());
+        assert_eq!(sources(&out.stdout), sources(&expected.stdout), "{query}");
+
+        let expected = quarry(&["query", "--format", "count", query, sorted], b"");
+        let out = quarry(&["query", "--format", "count", query, a, b], b"");
+        assert_eq!(out.stdout, expected.stdout, "{query}");
+
+        // `json` runs at once and starts again sorted when the order breaks.
+        let body = |out: Output| -> serde_json::Value {
+            let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            body["hits"].clone()
+        };
+        let expected = body(quarry(&["query", "--size", "50", query, sorted], b""));
+        let out = body(quarry(&["query", "--size", "50", query, a, b], b""));
+        assert_eq!(out["total"], expected["total"], "{query}");
+        // The `n` of every event, in order, whether events or sequences were returned.
+        let ns = |hits: &serde_json::Value| -> Vec<serde_json::Value> {
+            let list = hits.get("events").or(hits.get("sequences")).unwrap();
+            let lines: Vec<u8> = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|hit| serde_json::to_vec(hit).unwrap().into_iter().chain([b'\n']))
+                .collect();
+            sources(&lines)
+        };
+        assert_eq!(ns(&out), ns(&expected), "{query}");
+    }
+}
+
+#[test]
+fn an_unsorted_json_array_is_sorted() {
+    let mut docs: Vec<serde_json::Value> = numbered_events(50)
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    docs.reverse();
+    let path = temp_file(
+        "unsorted_array.json",
+        &serde_json::to_string(&docs).unwrap(),
+    );
+    let out = quarry(
+        &[
+            "query",
+            "--format",
+            "ndjson",
+            "any where event.action == \"hit\"",
+            path.to_str().unwrap(),
+        ],
+        b"",
+    );
+    let hits = ndjson_lines(&out.stdout);
+    let ns: Vec<u64> = hits
+        .iter()
+        .map(|h| h["_source"]["n"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ns, (0..50).step_by(2).collect::<Vec<u64>>());
+    // `_id` is the element's place in the array.
+    assert_eq!(hits[0]["_id"], "50");
+}
