@@ -11,23 +11,12 @@
 //! files, and say in the commit why each difference is right.
 
 mod common;
-use common::{dir, repo};
+use common::{dir, quarry_ok, repo};
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 fn quarry(args: &[&str]) -> (String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_quarry"))
-        .args(args)
-        .current_dir(repo())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "quarry {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = quarry_ok(args);
     (
         String::from_utf8(out.stdout).unwrap(),
         String::from_utf8(out.stderr).unwrap(),

@@ -3,24 +3,7 @@
 //! summary are byte for byte those of one thread.
 
 mod common;
-use common::{dir, repo};
-
-use std::process::{Command, Output, Stdio};
-
-fn quarry(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_quarry"))
-        .args(args)
-        .current_dir(repo())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "quarry {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use common::{dir, quarry_ok as quarry, repo};
 
 /// A mixed corpus: the examples, a benign day of 150 users (access log), the atomic tests
 /// and false-positive scenarios in several formats, and generated ECS with many users.

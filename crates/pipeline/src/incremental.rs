@@ -12,27 +12,23 @@
 
 use std::io;
 
-use quarry_event::{Document, DocumentError, Event, FieldCatalog, FieldId, Projection, Timestamp};
+use quarry_event::{Document, DocumentError, Event, Timestamp};
 use quarry_ingest::normalize::EventSink;
 use quarry_rules::tuning::Tuning;
 use quarry_rules::{Alert, Hunt, HuntOptions, HuntStats, Rule};
 
 use crate::PipelineError;
+use crate::route::Decoder;
 use crate::summary::EventCounts;
 
 /// A hunt fed one event at a time.
 pub struct Incremental {
     hunt: Hunt,
-    catalog: FieldCatalog,
-    projection: Projection,
-    timestamp: FieldId,
-    action: FieldId,
-    user: FieldId,
+    decoder: Decoder,
     position: u64,
     last: Option<Timestamp>,
     counts: EventCounts,
     late: u64,
-    max_users: usize,
     /// Documents that could not be decoded: `(line, reason)`, the first few.
     undecodable: Vec<(u64, String)>,
     undecodable_count: u64,
@@ -65,26 +61,14 @@ impl Incremental {
         let changes = tuning.apply_to_rules(&mut rules)?;
         let max_users = options.max_join_keys;
         let hunt = Hunt::new(rules, tuning, options)?;
-        let catalog = hunt.catalog().clone();
-        let projection = Projection::new(&catalog);
-        let timestamp = hunt.timestamp_field();
-        let action = catalog
-            .get("event.action")
-            .expect("alerts read event.action");
-        let user = catalog.get("user.name").expect("alerts read user.name");
         Ok((
             Incremental {
+                decoder: Decoder::new(&hunt, max_users),
                 hunt,
-                catalog,
-                projection,
-                timestamp,
-                action,
-                user,
                 position: 0,
                 last: None,
                 counts: EventCounts::default(),
                 late: 0,
-                max_users,
                 undecodable: Vec::new(),
                 undecodable_count: 0,
             },
@@ -96,9 +80,9 @@ impl Incremental {
     pub fn push(&mut self, line: u64, document: &str) -> Result<(), PipelineError> {
         let doc = match Document::from_text(
             document,
-            &self.projection,
-            &self.catalog,
-            self.timestamp,
+            &self.decoder.projection,
+            &self.decoder.catalog,
+            self.decoder.timestamp,
             self.position,
         ) {
             Ok(doc) => doc,
@@ -120,16 +104,7 @@ impl Incremental {
             return Ok(());
         }
         self.last = Some(ts);
-        let (from, to) = self.hunt.range();
-        if from.is_none_or(|f| ts >= f) && to.is_none_or(|t| ts < t) {
-            crate::route::count_event(
-                &doc,
-                self.action,
-                self.user,
-                self.max_users,
-                &mut self.counts,
-            );
-        }
+        self.decoder.count(&doc, &mut self.counts);
         self.position += 1;
         self.hunt.push(doc)?;
         Ok(())

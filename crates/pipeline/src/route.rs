@@ -9,7 +9,9 @@
 
 use std::sync::Arc;
 
-use quarry_event::{Document, DocumentError, Event, FieldId, Projection, SourceStore, Timestamp};
+use quarry_event::{
+    Document, DocumentError, Event, FieldCatalog, FieldId, Projection, SourceStore, Timestamp,
+};
 use quarry_rules::{Alert, Hunt, HuntStats, Rule};
 
 use crate::order::Merge;
@@ -70,14 +72,7 @@ pub fn hunt_share(
     progress: &dyn Progress,
 ) -> Result<Share, PipelineError> {
     let spool_error = |source| PipelineError::SpoolRead { source };
-    let catalog = hunt.catalog().clone();
-    let projection = Projection::new(&catalog);
-    let timestamp = hunt.timestamp_field();
-    let action = catalog
-        .get("event.action")
-        .expect("alerts read event.action");
-    let user = catalog.get("user.name").expect("alerts read user.name");
-    let (from, to) = hunt.range();
+    let decoder = Decoder::new(&hunt, max_users);
     let mut counts = EventCounts::default();
     let mut stores: Vec<Arc<dyn SourceStore>> = Vec::with_capacity(spools.len());
     for spool in spools {
@@ -100,19 +95,16 @@ pub fn hunt_share(
                     text,
                     &stores[i],
                     head.offset,
-                    &projection,
-                    &catalog,
-                    timestamp,
+                    &decoder.projection,
+                    &decoder.catalog,
+                    decoder.timestamp,
                     position,
                 ),
                 Err(e) => Err(DocumentError::NotJson(e.to_string())),
             };
             match decoded {
                 Ok(doc) => {
-                    let ts = doc.timestamp();
-                    if from.is_none_or(|f| ts >= f) && to.is_none_or(|t| ts < t) {
-                        count_event(&doc, action, user, max_users, &mut counts);
-                    }
+                    decoder.count(&doc, &mut counts);
                     hunt.push(doc)?;
                     alerts.append(&mut hunt.take_alerts());
                 }
@@ -168,17 +160,48 @@ pub(crate) fn lowest_lines(records: &mut Vec<Undecodable>, n: usize) {
     records.truncate(n);
 }
 
-pub(crate) fn count_event(
-    doc: &Document,
+/// What turning spooled text into the rules' events needs, and counting them for the
+/// summary: shared by the batch workers and the incremental form.
+pub(crate) struct Decoder {
+    pub catalog: FieldCatalog,
+    pub projection: Projection,
+    pub timestamp: FieldId,
     action: FieldId,
     user: FieldId,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
     max_users: usize,
-    counts: &mut EventCounts,
-) {
-    use quarry_rules::threshold::key_text;
-    counts.count(
-        key_text(doc.field(action)).as_deref().unwrap_or("-"),
-        key_text(doc.field(user)).as_deref(),
-        max_users,
-    );
+}
+
+impl Decoder {
+    pub fn new(hunt: &Hunt, max_users: usize) -> Decoder {
+        let catalog = hunt.catalog().clone();
+        let (from, to) = hunt.range();
+        Decoder {
+            projection: Projection::new(&catalog),
+            timestamp: hunt.timestamp_field(),
+            action: catalog
+                .get("event.action")
+                .expect("alerts read event.action"),
+            user: catalog.get("user.name").expect("alerts read user.name"),
+            catalog,
+            from,
+            to,
+            max_users,
+        }
+    }
+
+    /// Counts `doc` by action and user when it is within `--from`/`--to`.
+    pub fn count(&self, doc: &Document, counts: &mut EventCounts) {
+        use quarry_rules::threshold::key_text;
+        let ts = doc.timestamp();
+        if self.from.is_some_and(|f| ts < f) || self.to.is_some_and(|t| ts >= t) {
+            return;
+        }
+        counts.count(
+            key_text(doc.field(self.action)).as_deref().unwrap_or("-"),
+            key_text(doc.field(self.user)).as_deref(),
+            self.max_users,
+        );
+    }
 }

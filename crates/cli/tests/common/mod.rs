@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 
 /// The repository root (where `quarry.toml`, `examples/` and `rules/` are).
 pub fn repo() -> PathBuf {
@@ -14,4 +15,21 @@ pub fn dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// Runs quarry from the repository root with no standard input, and fails the test with its
+/// stderr unless it exits 0.
+pub fn quarry_ok(args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_quarry"))
+        .args(args)
+        .current_dir(repo())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "quarry {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
