@@ -156,6 +156,30 @@ pub trait EventSink {
         line: u64,
         document: &str,
     ) -> io::Result<()>;
+
+    /// Whether this sink takes a document that is, unchanged, a line of a plain input file
+    /// as its place in the file ([`EventSink::event_in_input`]) instead of as text: a sink
+    /// that can read it back from there later need not copy it. No, by default.
+    fn reads_input_in_place(&self) -> bool {
+        false
+    }
+
+    /// One event whose ECS JSON document is bytes `offset..offset + len` of the input file,
+    /// as valid UTF-8 (called instead of [`EventSink::event`] only when
+    /// [`EventSink::reads_input_in_place`] says yes).
+    fn event_in_input(
+        &mut self,
+        timestamp: i64,
+        user_hash: u64,
+        line: u64,
+        offset: u64,
+        len: u32,
+    ) -> io::Result<()> {
+        let _ = (timestamp, user_hash, line, offset, len);
+        Err(io::Error::other(
+            "this sink takes documents as text, not by their place in the input",
+        ))
+    }
 }
 
 /// ECS NDJSON: one document per line.
@@ -212,9 +236,17 @@ pub fn normalize_to(
     };
     let (reader, compression) = open(input)?;
     let mut lines = Lines::new(reader, options.max_line);
-    if let Input::Part { first_line, .. } = input {
-        lines = lines.first_number(*first_line);
+    if let Input::Part {
+        first_line, start, ..
+    } = input
+    {
+        lines = lines.first_number(*first_line).first_offset(*start);
     }
+    // The lines of a plain file can be read again where they are: a sink that wants them so
+    // gets their place instead of a copy.
+    let in_place = out.reads_input_in_place()
+        && compression == Compression::None
+        && matches!(input, Input::File(_) | Input::Part { .. });
     let mut report = Report {
         input: name.clone(),
         format: options.format,
@@ -247,6 +279,7 @@ pub fn normalize_to(
     loop {
         // A read error (a truncated gzip file, a vanished disk) ends the input, not the work
         // done on it: what was read is still written, and the report says where it stopped.
+        let line_start = lines.next_offset();
         let (number, line) = match lines.next_line() {
             Ok(Some(next)) => next,
             Ok(None) => break,
@@ -346,6 +379,7 @@ pub fn normalize_to(
             },
             Format::EcsNdjson => match ecs_documents(text) {
                 Ok(documents) => {
+                    let place = (line_start, text.len() as u32);
                     for (ts, user, document) in documents {
                         let hash = match user {
                             User::None => 0,
@@ -355,8 +389,13 @@ pub fn normalize_to(
                                 h
                             }
                         };
+                        let body = match document {
+                            Some(text) => Body::Text(text),
+                            None if in_place => Body::InInput(place.0, place.1),
+                            None => Body::Text(text.to_string()),
+                        };
                         buffer
-                            .push(ts, hash, number, document, out, &mut report)
+                            .push(ts, hash, number, body, out, &mut report)
                             .map_err(io_err)?;
                     }
                 }
@@ -476,8 +515,9 @@ impl User {
 
 /// The ECS documents of one line with their timestamps: the line itself, or the `_source` of
 /// every hit of an Elasticsearch response body (`_search` hits, `_eql/search` events and
-/// sequences), or of a JSON array of hits or documents (Kibana and Discover exports).
-fn ecs_documents(text: &str) -> Result<Vec<(i64, User, String)>, String> {
+/// sequences), or of a JSON array of hits or documents (Kibana and Discover exports). A
+/// document that is the line itself comes without its text (`None`): the caller has it.
+fn ecs_documents(text: &str) -> Result<Vec<(i64, User, Option<String>)>, String> {
     use serde_json::Value;
     // The common case, one plain document per line, needs only its @timestamp: read that
     // without building the document (an Elasticsearch response, with `hits`, takes the long
@@ -497,7 +537,7 @@ fn ecs_documents(text: &str) -> Result<Vec<(i64, User, String)>, String> {
         Ok(values) if plain => Some(match values[0].as_ref() {
             quarry_event::ValueRef::Null => Err("no @timestamp field".to_string()),
             ts => Timestamp::from_value(ts)
-                .map(|t| vec![(t.nanos(), User::of(values[1].as_ref()), text.to_string())])
+                .map(|t| vec![(t.nanos(), User::of(values[1].as_ref()), None)])
                 .map_err(|e| format!("@timestamp: {e}")),
         }),
         _ => None,
@@ -546,11 +586,7 @@ fn ecs_documents(text: &str) -> Result<Vec<(i64, User, String)>, String> {
                 .map(Timestamp::nanos)
                 .map_err(|e| format!("@timestamp: {e}"))?;
             // A plain document is written as it came; a hit's source is re-serialized.
-            let text = if whole_line {
-                text.to_string()
-            } else {
-                source.to_string()
-            };
+            let text = (!whole_line).then(|| source.to_string());
             let user =
                 PLAIN.with(|(_, projection)| User::of(projection.project(object)[1].as_ref()));
             Ok((ts, user, text))
@@ -558,8 +594,16 @@ fn ecs_documents(text: &str) -> Result<Vec<(i64, User, String)>, String> {
         .collect()
 }
 
+/// An event's document as the reorder buffer holds it.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum Body {
+    Text(String),
+    /// The document is bytes `offset..offset + len` of the input file.
+    InInput(u64, u32),
+}
+
 /// An event waiting in the reorder buffer: (time, arrival, user hash, line, document).
-type Held = (i64, u64, u64, u64, String);
+type Held = (i64, u64, u64, u64, Body);
 
 /// Holds events until they are older than the newest by the window, then writes them in order.
 struct Reorder {
@@ -586,13 +630,13 @@ impl Reorder {
         ts: i64,
         user_hash: u64,
         number: u64,
-        line: String,
+        body: Body,
         out: &mut dyn EventSink,
         report: &mut Report,
     ) -> io::Result<()> {
         self.newest = self.newest.max(ts);
         self.heap
-            .push(Reverse((ts, self.seq, user_hash, number, line)));
+            .push(Reverse((ts, self.seq, user_hash, number, body)));
         self.seq += 1;
         while let Some(Reverse((oldest, _, _, _, _))) = self.heap.peek() {
             if self.newest.saturating_sub(*oldest) <= self.window {
@@ -619,19 +663,22 @@ impl Reorder {
             ts,
             user_hash(event.user_name.as_deref()),
             number,
-            json,
+            Body::Text(json),
             out,
             report,
         )
     }
 
     fn write_one(&mut self, out: &mut dyn EventSink, report: &mut Report) -> io::Result<()> {
-        if let Some(Reverse((ts, _, user, number, line))) = self.heap.pop() {
+        if let Some(Reverse((ts, _, user, number, body))) = self.heap.pop() {
             if ts < self.written {
                 report.out_of_order += 1;
             }
             self.written = self.written.max(ts);
-            out.event(ts, user, number, &line)?;
+            match body {
+                Body::Text(text) => out.event(ts, user, number, &text)?,
+                Body::InInput(offset, len) => out.event_in_input(ts, user, number, offset, len)?,
+            }
             report.emitted += 1;
         }
         Ok(())

@@ -273,6 +273,8 @@ pub struct Lines<R> {
     max: usize,
     buf: Vec<u8>,
     number: u64,
+    /// The byte offset in the file of the next line.
+    consumed: u64,
 }
 
 impl<R: BufRead> Lines<R> {
@@ -282,7 +284,19 @@ impl<R: BufRead> Lines<R> {
             max: max.max(1),
             buf: Vec::new(),
             number: 0,
+            consumed: 0,
         }
+    }
+
+    /// Counts byte offsets from `offset` (0 by default): where the reader starts in its file.
+    pub fn first_offset(mut self, offset: u64) -> Self {
+        self.consumed = offset;
+        self
+    }
+
+    /// The byte offset at which the line [`Lines::next_line`] returns next starts.
+    pub fn next_offset(&self) -> u64 {
+        self.consumed
     }
 
     /// Numbers lines from `first` (1 by default).
@@ -321,6 +335,7 @@ impl<R: BufRead> Lines<R> {
                 None => self.buf.extend_from_slice(&chunk[..take]),
             }
             self.reader.consume(take);
+            self.consumed += take as u64;
             if done {
                 break;
             }
@@ -364,6 +379,37 @@ mod tests {
     fn lines_split_on_newlines_and_drop_crlf() {
         assert_eq!(lines(b"a\nbb\r\n\nccc", 10), ["a", "bb", "", "ccc"]);
         assert_eq!(lines(b"", 10), Vec::<String>::new());
+    }
+
+    #[test]
+    fn each_line_knows_where_it_starts_in_the_file() {
+        let data = b"a\nbb\r\n\n0123456789xx\nccc";
+        let mut l = Lines::new(BufReader::with_capacity(3, &data[..]), 10).first_offset(100);
+        let mut starts = Vec::new();
+        loop {
+            let start = l.next_offset();
+            let Some((_, line)) = l.next_line().unwrap() else {
+                break;
+            };
+            let text = match line {
+                Line::Text(t) => t.to_vec(),
+                Line::TooLong(_) => b"-".to_vec(),
+            };
+            starts.push((start, text));
+        }
+        let expect: Vec<(u64, Vec<u8>)> = vec![
+            (100, b"a".to_vec()),
+            (102, b"bb".to_vec()),
+            (106, b"".to_vec()),
+            (107, b"-".to_vec()),
+            (120, b"ccc".to_vec()),
+        ];
+        assert_eq!(starts, expect);
+        // Each text is found at its offset.
+        for (start, text) in starts.iter().filter(|(_, t)| t != b"-") {
+            let at = (*start - 100) as usize;
+            assert_eq!(&data[at..at + text.len()], &text[..]);
+        }
     }
 
     #[test]

@@ -95,6 +95,14 @@ pub enum PipelineError {
         #[source]
         source: std::io::Error,
     },
+    /// An input whose events are hunted where they lie (a plain file) could not be read
+    /// again: it was cut short or changed while the hunt ran.
+    #[error("{input}: reading an event back from the input: {source}")]
+    InputRead {
+        input: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Order(#[from] quarry_engine::OrderError),
     #[error("writing alerts: {0}")]

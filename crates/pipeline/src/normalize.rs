@@ -120,9 +120,19 @@ fn spool_input(
         source,
     };
     let mut file = tempfile::tempfile().map_err(spool_error)?;
-    let mut writer = SpoolWriter(BufWriter::new(&mut file));
+    // Records may point into a plain input file rather than copy its lines: the hunt reads
+    // them through this handle (opened first, so it is the file normalized even if the name
+    // is moved meanwhile, as a log rotation does).
+    let input_file = match input {
+        Input::File(path) | Input::Part { path, .. } => std::fs::File::open(path).ok(),
+        Input::Stdin | Input::Bytes { .. } => None,
+    };
+    let mut writer = SpoolWriter {
+        out: BufWriter::new(&mut file),
+        in_place: input_file.is_some(),
+    };
     let result = normalize_to(input, options, &mut writer);
-    let flushed = writer.0.flush();
+    let flushed = writer.out.flush();
     drop(writer);
     match result {
         Ok(report) => {
@@ -134,6 +144,7 @@ fn spool_input(
                 input: index,
                 report,
                 file,
+                input_file,
             }))
         }
         // Writing the spool failed, not reading the input.

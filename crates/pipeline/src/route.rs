@@ -14,7 +14,7 @@ use quarry_event::{
 };
 use quarry_rules::{Alert, Hunt, HuntStats, Rule};
 
-use crate::order::Merge;
+use crate::order::{DocumentReadError, Merge};
 use crate::spool::{Spool, SpoolStore};
 use crate::summary::EventCounts;
 use crate::{PipelineError, Progress};
@@ -74,10 +74,17 @@ pub fn hunt_share(
     let spool_error = |source| PipelineError::SpoolRead { source };
     let decoder = Decoder::new(&hunt, max_users);
     let mut counts = EventCounts::default();
+    // Where evidence is read back from: each spool, and each input file records point into.
     let mut stores: Vec<Arc<dyn SourceStore>> = Vec::with_capacity(spools.len());
+    let mut input_stores: Vec<Option<Arc<dyn SourceStore>>> = Vec::with_capacity(spools.len());
     for spool in spools {
         let file = spool.file.try_clone().map_err(spool_error)?;
         stores.push(Arc::new(SpoolStore(file)));
+        let input = match &spool.input_file {
+            Some(f) => Some(Arc::new(SpoolStore(f.try_clone().map_err(spool_error)?)) as _),
+            None => None,
+        };
+        input_stores.push(input);
     }
     let mut merge = Merge::new(spools).map_err(spool_error)?;
     let mut undecodable: Vec<Vec<Undecodable>> = vec![Vec::new(); spools.len()];
@@ -89,11 +96,21 @@ pub fn hunt_share(
         // Events without a time (i64::MIN) are unreadable to every rule: never timed.
         let time = (head.timestamp != i64::MIN).then(|| Timestamp::from_nanos(head.timestamp));
         if head.user_hash % shares as u64 == index as u64 {
-            let bytes = merge.document(&mut buf).map_err(spool_error)?;
+            let bytes = merge.document(&mut buf).map_err(|e| match e {
+                DocumentReadError::Spool(source) => PipelineError::SpoolRead { source },
+                DocumentReadError::Input(source) => PipelineError::InputRead {
+                    input: spools[i].report.input.clone(),
+                    source,
+                },
+            })?;
+            let store = match (head.in_input, &input_stores[i]) {
+                (true, Some(store)) => store,
+                _ => &stores[i],
+            };
             let decoded = match std::str::from_utf8(bytes) {
                 Ok(text) => Document::from_stored_text(
                     text,
-                    &stores[i],
+                    store,
                     head.offset,
                     &decoder.projection,
                     &decoder.catalog,

@@ -7,13 +7,19 @@
 //!
 //! ```text
 //! [document length: u32 LE] [@timestamp, ns: i64 LE] [user hash: u64 LE] [input line: u64 LE]
-//! [document]
+//! [document]                            -- or, when the length's top bit is set:
+//! [offset of the document in the input file: u64 LE]
 //! ```
 //!
 //! The user hash is [`quarry_event::key_hash`] of `user.name`; the line is where the event
-//! came from in its input, so a document the rules cannot decode is quoted as `input:line`. Documents are ECS JSON, read
-//! back by byte range (`pread`) when an alert shows one, so events held in rule windows need
-//! not carry their text.
+//! came from in its input, so a document the rules cannot decode is quoted as `input:line`.
+//! Documents are ECS JSON, read back by byte range (`pread`) when an alert shows one, so
+//! events held in rule windows need not carry their text.
+//!
+//! A document that is a line of a plain input file, unchanged (ECS NDJSON, the common case),
+//! is not copied at all: its record says where it is in the input, and the hunt reads it
+//! there ([`InputReader`]). The spool of a time-ordered ECS file is then 36 bytes an event,
+//! not a second copy of the file.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -25,6 +31,9 @@ use quarry_ingest::normalize::{EventSink, Report};
 /// Bytes before each document.
 const HEADER: usize = 28;
 
+/// The length's top bit: the document is in the input file, at the offset that follows.
+const IN_INPUT: u32 = 1 << 31;
+
 /// Records of a spool sorted in memory at a time; beyond this they are sorted in runs on disk
 /// and merged, so memory stays bounded whatever the input's size.
 pub const SORT_RUN_RECORDS: usize = 200_000;
@@ -35,10 +44,16 @@ pub struct Spool {
     pub input: usize,
     pub report: Report,
     pub file: File,
+    /// The input file, open, when records point into it.
+    pub input_file: Option<File>,
 }
 
 /// Writes records (an [`EventSink`] for the normalizer).
-pub struct SpoolWriter<W: Write>(pub W);
+pub struct SpoolWriter<W: Write> {
+    pub out: W,
+    /// Documents that are lines of the input file are recorded by their place in it.
+    pub in_place: bool,
+}
 
 impl<W: Write> EventSink for SpoolWriter<W> {
     fn event(
@@ -48,8 +63,42 @@ impl<W: Write> EventSink for SpoolWriter<W> {
         line: u64,
         document: &str,
     ) -> io::Result<()> {
-        write_record(&mut self.0, timestamp, user_hash, line, document.as_bytes())
+        write_record(
+            &mut self.out,
+            timestamp,
+            user_hash,
+            line,
+            Body::Text(document.as_bytes()),
+        )
     }
+
+    fn reads_input_in_place(&self) -> bool {
+        self.in_place
+    }
+
+    fn event_in_input(
+        &mut self,
+        timestamp: i64,
+        user_hash: u64,
+        line: u64,
+        offset: u64,
+        len: u32,
+    ) -> io::Result<()> {
+        write_record(
+            &mut self.out,
+            timestamp,
+            user_hash,
+            line,
+            Body::InInput { offset, len },
+        )
+    }
+}
+
+/// A record's document: its text, or where it is in the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Body<'a> {
+    Text(&'a [u8]),
+    InInput { offset: u64, len: u32 },
 }
 
 fn write_record(
@@ -57,17 +106,27 @@ fn write_record(
     ts: i64,
     user: u64,
     line: u64,
-    document: &[u8],
+    body: Body<'_>,
 ) -> io::Result<()> {
-    let len = u32::try_from(document.len())
-        .map_err(|_| io::Error::other("a document over 4 GiB cannot be spooled"))?;
+    let too_long = || io::Error::other("a document over 2 GiB cannot be spooled");
+    let len = match body {
+        Body::Text(document) => u32::try_from(document.len())
+            .ok()
+            .filter(|n| n & IN_INPUT == 0)
+            .ok_or_else(too_long)?,
+        Body::InInput { len, .. } if len & IN_INPUT == 0 => len | IN_INPUT,
+        Body::InInput { .. } => return Err(too_long()),
+    };
     let mut header = [0u8; HEADER];
     header[..4].copy_from_slice(&len.to_le_bytes());
     header[4..12].copy_from_slice(&ts.to_le_bytes());
     header[12..20].copy_from_slice(&user.to_le_bytes());
     header[20..].copy_from_slice(&line.to_le_bytes());
     out.write_all(&header)?;
-    out.write_all(document)
+    match body {
+        Body::Text(document) => out.write_all(document),
+        Body::InInput { offset, .. } => out.write_all(&offset.to_le_bytes()),
+    }
 }
 
 /// A record's header, with where its document starts in the file.
@@ -77,8 +136,10 @@ pub struct Head {
     pub user_hash: u64,
     /// The event's line in its input.
     pub line: u64,
+    /// Where the document is: in the spool file, or in the input file when `in_input`.
     pub offset: u64,
     pub len: u32,
+    pub in_input: bool,
 }
 
 /// Reads a spool's records in order; each document is then read or skipped.
@@ -153,18 +214,33 @@ impl SpoolReader {
             header[range].try_into().expect("eight bytes")
         };
         let len = u32::from_le_bytes(header[..4].try_into().expect("four bytes"));
+        let in_input = len & IN_INPUT != 0;
+        let offset = if in_input {
+            let mut offset = [0u8; 8];
+            if !self.read_exact(&mut offset)? {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "a spool record is cut short",
+                ));
+            }
+            u64::from_le_bytes(offset)
+        } else {
+            self.offset()
+        };
         let head = Head {
-            len,
+            len: len & !IN_INPUT,
             timestamp: i64::from_le_bytes(word(4..12)),
             user_hash: u64::from_le_bytes(word(12..20)),
             line: u64::from_le_bytes(word(20..28)),
-            offset: self.offset(),
+            offset,
+            in_input,
         };
-        self.pending = Some(len);
+        self.pending = (!in_input).then_some(len);
         Ok(Some(head))
     }
 
-    /// The current record's document.
+    /// The current record's document (empty for a record whose document is in the input:
+    /// read it there with an [`InputReader`]).
     pub fn document<'b>(&mut self, buf: &'b mut Vec<u8>) -> io::Result<&'b [u8]> {
         let len = self.pending.take().unwrap_or(0) as usize;
         buf.resize(len, 0);
@@ -201,7 +277,86 @@ fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     }
 }
 
-/// A spool's documents read back by byte range (with `pread`) when an alert shows one.
+/// Reads documents out of an input file, in nearly increasing offsets (as a time-ordered
+/// input's records come), through a window of the file read ahead; a document far from the
+/// window (a sorted spool of an input out of order) is read alone.
+pub struct InputReader {
+    file: File,
+    window: Vec<u8>,
+    /// The file offset of `window[0]`.
+    start: u64,
+}
+
+/// How much of the input is read at once, and how far before a missed document the window
+/// starts (records in a reorder window step back a little).
+const INPUT_WINDOW: usize = 1 << 20;
+const INPUT_BACKSTEP: u64 = 1 << 16;
+
+impl InputReader {
+    pub fn new(file: &File) -> io::Result<InputReader> {
+        Ok(InputReader {
+            file: file.try_clone()?,
+            window: Vec::new(),
+            start: 0,
+        })
+    }
+
+    /// The `len` bytes at `offset`, in `buf`.
+    pub fn read<'b>(
+        &mut self,
+        offset: u64,
+        len: u32,
+        buf: &'b mut Vec<u8>,
+    ) -> io::Result<&'b [u8]> {
+        let len = len as usize;
+        let changed = || {
+            io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the input file is shorter than when it was read (it changed during the hunt)",
+            )
+        };
+        let end = self.start + self.window.len() as u64;
+        let inside = offset >= self.start && offset + len as u64 <= end;
+        if !inside {
+            let near =
+                offset + (INPUT_WINDOW as u64) >= self.start && offset < end + INPUT_WINDOW as u64;
+            if len > INPUT_WINDOW / 2 || (!near && !self.window.is_empty()) {
+                buf.resize(len, 0);
+                if read_full(&self.file, buf, offset)? < len {
+                    return Err(changed());
+                }
+                return Ok(buf);
+            }
+            self.start = offset.saturating_sub(INPUT_BACKSTEP);
+            self.window.resize(INPUT_WINDOW, 0);
+            let n = read_full(&self.file, &mut self.window, self.start)?;
+            self.window.truncate(n);
+            if offset + len as u64 > self.start + n as u64 {
+                return Err(changed());
+            }
+        }
+        let at = (offset - self.start) as usize;
+        buf.clear();
+        buf.extend_from_slice(&self.window[at..at + len]);
+        Ok(buf)
+    }
+}
+
+/// Fills `buf` from `offset` as far as the file goes; the number of bytes read.
+fn read_full(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        let n = read_at(file, &mut buf[done..], offset + done as u64)?;
+        if n == 0 {
+            break;
+        }
+        done += n;
+    }
+    Ok(done)
+}
+
+/// Documents read back by byte range (with `pread`) when an alert shows one: a spool's, or
+/// an input file's.
 #[derive(Debug)]
 pub struct SpoolStore(pub File);
 
@@ -226,7 +381,17 @@ impl quarry_event::SourceStore for SpoolStore {
 /// of `run_records` records are sorted by time into temporary files, then merged back into
 /// the spool. Stable: records of equal time keep their input order.
 pub fn sort_spool(file: &mut File, run_records: usize) -> io::Result<()> {
-    type Run = Vec<(i64, u64, u64, Vec<u8>)>;
+    // A record's document, or its place in the input (`len`, `offset`).
+    type Run = Vec<(i64, u64, u64, Result<Vec<u8>, (u32, u64)>)>;
+    fn body(document: &Result<Vec<u8>, (u32, u64)>) -> Body<'_> {
+        match document {
+            Ok(text) => Body::Text(text),
+            Err((len, offset)) => Body::InInput {
+                offset: *offset,
+                len: *len,
+            },
+        }
+    }
     let mut runs: Vec<File> = Vec::new();
     let mut run: Run = Vec::new();
     let flush = |run: &mut Run, runs: &mut Vec<File>| -> io::Result<()> {
@@ -235,7 +400,7 @@ pub fn sort_spool(file: &mut File, run_records: usize) -> io::Result<()> {
         {
             let mut w = BufWriter::new(&mut f);
             for (ts, user, line, document) in run.drain(..) {
-                write_record(&mut w, ts, user, line, &document)?;
+                write_record(&mut w, ts, user, line, body(&document))?;
             }
             w.flush()?;
         }
@@ -244,8 +409,13 @@ pub fn sort_spool(file: &mut File, run_records: usize) -> io::Result<()> {
     };
     let mut reader = SpoolReader::new(file)?;
     while let Some(head) = reader.next_head()? {
-        let mut document = Vec::new();
-        reader.document(&mut document)?;
+        let document = if head.in_input {
+            Err((head.len, head.offset))
+        } else {
+            let mut document = Vec::new();
+            reader.document(&mut document)?;
+            Ok(document)
+        };
         run.push((head.timestamp, head.user_hash, head.line, document));
         if run.len() >= run_records {
             flush(&mut run, &mut runs)?;
@@ -274,8 +444,15 @@ pub fn sort_spool(file: &mut File, run_records: usize) -> io::Result<()> {
     let mut document = Vec::new();
     while let Some(Reverse((_, i))) = heap.pop() {
         let head = heads[i].take().expect("a queued run has a head");
-        let bytes = readers[i].document(&mut document)?;
-        write_record(&mut w, head.timestamp, head.user_hash, head.line, bytes)?;
+        let record = if head.in_input {
+            Body::InInput {
+                offset: head.offset,
+                len: head.len,
+            }
+        } else {
+            Body::Text(readers[i].document(&mut document)?)
+        };
+        write_record(&mut w, head.timestamp, head.user_hash, head.line, record)?;
         heads[i] = readers[i].next_head()?;
         if let Some(h) = heads[i] {
             heap.push(Reverse((h.timestamp, i)));
@@ -310,12 +487,15 @@ mod tests {
     #[test]
     fn records_round_trip_and_documents_can_be_skipped() {
         let mut file = tempfile::tempfile().unwrap();
-        let mut w = SpoolWriter(BufWriter::new(&mut file));
+        let mut w = SpoolWriter {
+            out: BufWriter::new(&mut file),
+            in_place: true,
+        };
         w.event(3, 30, 1, "{\"a\":1}").unwrap();
         w.event(-1, 0, 2, "").unwrap();
         w.event(i64::MIN, u64::MAX, u64::MAX, "{\"b\":\"é\"}")
             .unwrap();
-        w.0.flush().unwrap();
+        w.out.flush().unwrap();
         drop(w);
         assert_eq!(
             records(&file),
@@ -346,12 +526,15 @@ mod tests {
         // Times out of order, two records at 3 (kept in input order), the lowest time last.
         let times = [5, 1, 3, 4, 3, 2, 0, i64::MIN];
         {
-            let mut w = SpoolWriter(BufWriter::new(&mut file));
+            let mut w = SpoolWriter {
+                out: BufWriter::new(&mut file),
+                in_place: true,
+            };
             for (i, ts) in times.iter().enumerate() {
                 w.event(*ts, i as u64, 100 + i as u64, &format!("{{\"n\":{i}}}"))
                     .unwrap();
             }
-            w.0.flush().unwrap();
+            w.out.flush().unwrap();
         }
         sort_spool(&mut file, 3).unwrap();
         let order: Vec<(i64, u64)> = records(&file).iter().map(|(t, u, _, _)| (*t, *u)).collect();
@@ -373,5 +556,87 @@ mod tests {
                 .iter()
                 .all(|(_, u, l, d)| *d == format!("{{\"n\":{u}}}") && *l == 100 + u)
         );
+    }
+
+    #[test]
+    fn records_in_the_input_sort_and_read_back_from_it() {
+        use std::io::Write as _;
+        // An input of lines; records point at them, out of order, mixed with copied text.
+        let mut input = tempfile::tempfile().unwrap();
+        let lines: Vec<String> = (0..2000).map(|i| format!("{{\"n\":{i}}}")).collect();
+        let mut offsets = Vec::new();
+        let mut at = 0u64;
+        for line in &lines {
+            offsets.push(at);
+            writeln!(input, "{line}").unwrap();
+            at += line.len() as u64 + 1;
+        }
+        let mut file = tempfile::tempfile().unwrap();
+        {
+            let mut w = SpoolWriter {
+                out: BufWriter::new(&mut file),
+                in_place: true,
+            };
+            for i in (0..lines.len()).rev() {
+                if i % 7 == 0 {
+                    w.event(i as i64, 0, i as u64, &lines[i]).unwrap();
+                } else {
+                    w.event_in_input(i as i64, 0, i as u64, offsets[i], lines[i].len() as u32)
+                        .unwrap();
+                }
+            }
+            w.out.flush().unwrap();
+        }
+        sort_spool(&mut file, 300).unwrap();
+        let mut reader = SpoolReader::new(&file).unwrap();
+        let mut from_input = InputReader::new(&input).unwrap();
+        let mut buf = Vec::new();
+        let mut seen = Vec::new();
+        while let Some(head) = reader.next_head().unwrap() {
+            assert_eq!(head.in_input, head.line % 7 != 0);
+            let text = if head.in_input {
+                from_input
+                    .read(head.offset, head.len, &mut buf)
+                    .unwrap()
+                    .to_vec()
+            } else {
+                reader.document(&mut buf).unwrap().to_vec()
+            };
+            seen.push((head.timestamp, String::from_utf8(text).unwrap()));
+        }
+        let expected: Vec<(i64, String)> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (i as i64, l.clone()))
+            .collect();
+        assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn an_input_read_backwards_and_far_apart_reads_each_document() {
+        use std::io::Write as _;
+        let mut input = tempfile::tempfile().unwrap();
+        let big = INPUT_WINDOW * 3;
+        let data: Vec<u8> = (0..big).map(|i| b'a' + (i % 26) as u8).collect();
+        input.write_all(&data).unwrap();
+        let mut reader = InputReader::new(&input).unwrap();
+        let mut buf = Vec::new();
+        // Forward, backwards within the back-step, far ahead, far back, and across the end
+        // of the window: each read is the file's bytes.
+        for (offset, len) in [
+            (10u64, 100u32),
+            (5, 20),
+            (INPUT_WINDOW as u64 * 2 + 7, 900),
+            (3, 1000),
+            (INPUT_WINDOW as u64 - 10, 50),
+            (big as u64 - 5, 5),
+        ] {
+            let got = reader.read(offset, len, &mut buf).unwrap();
+            let at = offset as usize;
+            assert_eq!(got, &data[at..at + len as usize], "at {offset}");
+        }
+        // A file cut short since its records were written is an error, never other bytes.
+        let err = reader.read(big as u64 - 5, 50, &mut buf).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
     }
 }
