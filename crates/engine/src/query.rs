@@ -379,6 +379,11 @@ impl<E: Event> Runner<E> {
 
     /// Feeds the next event. Events must come in timestamp order.
     pub fn push(&mut self, event: E) -> Result<(), OrderError> {
+        self.push_shared(Arc::new(event))
+    }
+
+    /// [`Runner::push`] for an event shared with other consumers (the other rules of a set).
+    pub fn push_shared(&mut self, event: Arc<E>) -> Result<(), OrderError> {
         let ts = event.timestamp();
         let tiebreaker = self
             .query
@@ -403,8 +408,8 @@ impl<E: Event> Runner<E> {
         }
         match &self.query.body {
             Body::Events(cond) => {
-                if expr::eval_cond(cond, &event) == Some(true) {
-                    self.collect(Hit::Event(Arc::new(event)));
+                if expr::eval_cond(cond, &*event) == Some(true) {
+                    self.collect(Hit::Event(event));
                 }
             }
             Body::Sample(_) => {
@@ -412,7 +417,7 @@ impl<E: Event> Runner<E> {
                     .sampler
                     .as_mut()
                     .expect("sample queries have a collector");
-                sampler.push(Arc::new(event));
+                sampler.push(event);
             }
             Body::Sequence(_) => {
                 let matcher = self
@@ -420,7 +425,7 @@ impl<E: Event> Runner<E> {
                     .as_mut()
                     .expect("sequence queries have a matcher");
                 let mut out = std::mem::take(&mut self.scratch);
-                matcher.push(Arc::new(event), &mut out);
+                matcher.push(event, &mut out);
                 for m in out.drain(..) {
                     self.collect(Hit::Sequence(m));
                 }

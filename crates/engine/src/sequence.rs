@@ -441,6 +441,8 @@ impl<E: Event> SequenceMatcher<E> {
         if !any {
             return;
         }
+        // Windows keep the event's held form (its place, not its values) where it has one.
+        let kept = E::held(&event).map_or_else(|| Arc::clone(&event), Arc::new);
         if let Some(missing) = &spec.missing {
             for (m, stage) in missing.stages.iter().enumerate() {
                 if matched[stage.filter] {
@@ -452,10 +454,10 @@ impl<E: Event> SequenceMatcher<E> {
         }
         if spec.keys.len() == 1 {
             for_each_key(&spec.keys[0], &*event, |view| {
-                self.advance_key(0, matched, view, &event, now, out);
+                self.advance_key(0, matched, view, &kept, now, out);
             });
         } else {
-            self.advance_across_keysets(&spec, matched, &event, now, out);
+            self.advance_across_keysets(&spec, matched, &event, &kept, now, out);
         }
     }
 
@@ -466,6 +468,7 @@ impl<E: Event> SequenceMatcher<E> {
         spec: &SequenceSpec,
         matched: &[bool],
         event: &Arc<E>,
+        kept: &Arc<E>,
         now: i64,
         out: &mut Vec<SequenceMatch<E>>,
     ) {
@@ -485,7 +488,7 @@ impl<E: Event> SequenceMatcher<E> {
                 })
                 .clone();
             for key in keys {
-                self.advance_stage(s, &key, event, now, out);
+                self.advance_stage(s, &key, kept, now, out);
             }
         }
     }

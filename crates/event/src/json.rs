@@ -22,6 +22,15 @@ pub struct Projection {
 }
 
 impl Projection {
+    /// How many fields a projected event has (the catalog's size).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     pub fn new(catalog: &FieldCatalog) -> Self {
         let mut fields = HashMap::new();
         let mut prefixes = HashSet::new();
@@ -343,12 +352,23 @@ pub enum DocumentError {
 
 /// An event built from a JSON object: the projected field values, the timestamp, the input
 /// position, and the original document (for output).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Document {
-    values: Packed,
+    /// Decoded when the document is made; for a held copy ([`Event::held`]), decoded again
+    /// from the stored source on first read.
+    values: std::sync::OnceLock<Packed>,
     timestamp: Timestamp,
     position: u64,
     source: Source,
+}
+
+impl PartialEq for Document {
+    fn eq(&self, other: &Document) -> bool {
+        self.timestamp == other.timestamp
+            && self.position == other.position
+            && self.source == other.source
+            && self.packed() == other.packed()
+    }
 }
 
 /// Projected values packed into two allocations: a slot per field the event has, and every
@@ -469,6 +489,8 @@ enum Source {
         store: std::sync::Arc<dyn SourceStore>,
         offset: u64,
         len: u32,
+        /// How the values were projected, to decode them again in a held copy.
+        projection: std::sync::Arc<Projection>,
     },
 }
 
@@ -482,11 +504,13 @@ impl PartialEq for Source {
                     store: a,
                     offset: x,
                     len: m,
+                    ..
                 },
                 Source::Stored {
                     store: b,
                     offset: y,
                     len: n,
+                    ..
                 },
             ) => std::sync::Arc::ptr_eq(a, b) && x == y && m == n,
             _ => false,
@@ -524,7 +548,7 @@ impl Document {
             })?,
         };
         Ok(Document {
-            values: Packed::new(values),
+            values: Packed::new(values).into(),
             timestamp,
             position,
             source: Source::Json(source),
@@ -543,7 +567,7 @@ impl Document {
     ) -> Result<Document, DocumentError> {
         let (values, timestamp) = decode_text(text, projection, catalog, timestamp_field)?;
         Ok(Document {
-            values: Packed::new(values),
+            values: Packed::new(values).into(),
             timestamp,
             position,
             source: Source::Text(text.into()),
@@ -553,7 +577,7 @@ impl Document {
     /// An event from already-projected values (tests, benchmarks, other formats).
     pub fn from_values(values: Vec<Value>, timestamp: Timestamp, position: u64) -> Document {
         Document {
-            values: Packed::new(values),
+            values: Packed::new(values).into(),
             timestamp,
             position,
             source: Source::Json(Json::Null),
@@ -566,7 +590,7 @@ impl Document {
         text: &str,
         store: &std::sync::Arc<dyn SourceStore>,
         offset: u64,
-        projection: &Projection,
+        projection: &std::sync::Arc<Projection>,
         catalog: &FieldCatalog,
         timestamp_field: FieldId,
         position: u64,
@@ -577,11 +601,12 @@ impl Document {
                 store: std::sync::Arc::clone(store),
                 offset,
                 len,
+                projection: std::sync::Arc::clone(projection),
             },
             Err(_) => Source::Text(text.into()),
         };
         Ok(Document {
-            values: Packed::new(values),
+            values: Packed::new(values).into(),
             timestamp,
             position,
             source,
@@ -601,7 +626,9 @@ impl Document {
             Source::Text(t) => {
                 std::borrow::Cow::Owned(serde_json::from_str(t).unwrap_or(Json::Null))
             }
-            Source::Stored { store, offset, len } => std::borrow::Cow::Owned(
+            Source::Stored {
+                store, offset, len, ..
+            } => std::borrow::Cow::Owned(
                 store
                     .read(*offset, *len)
                     .and_then(|t| serde_json::from_str(&t).ok())
@@ -612,9 +639,30 @@ impl Document {
 
     /// Every projected value, indexed by [`FieldId`].
     pub fn values(&self) -> Vec<Value> {
-        (0..self.values.len)
-            .map(|i| self.values.get(i).to_owned())
-            .collect()
+        let values = self.packed();
+        (0..values.len).map(|i| values.get(i).to_owned()).collect()
+    }
+
+    /// The projected values, decoded again from the stored source by a held copy read for
+    /// the first time. A source that cannot be read back any more (its file changed) reads
+    /// as every field missing.
+    fn packed(&self) -> &Packed {
+        self.values.get_or_init(|| {
+            let Source::Stored {
+                store,
+                offset,
+                len,
+                projection,
+            } = &self.source
+            else {
+                unreachable!("only documents with a stored source are held without values")
+            };
+            let values = store
+                .read(*offset, *len)
+                .and_then(|text| projection.project_text(&text).ok())
+                .unwrap_or_else(|| vec![Value::Null; projection.len()]);
+            Packed::new(values)
+        })
     }
 }
 
@@ -639,7 +687,18 @@ fn decode_text(
 
 impl Event for Document {
     fn field(&self, id: FieldId) -> ValueRef<'_> {
-        self.values.get(id.index())
+        self.packed().get(id.index())
+    }
+
+    /// A document whose text is stored (in a spool or its input file) is held as its time,
+    /// position and place: about a tenth of its decoded form.
+    fn held(&self) -> Option<Document> {
+        matches!(self.source, Source::Stored { .. }).then(|| Document {
+            values: std::sync::OnceLock::new(),
+            timestamp: self.timestamp,
+            position: self.position,
+            source: self.source.clone(),
+        })
     }
 
     fn timestamp(&self) -> Timestamp {
@@ -800,5 +859,46 @@ mod tests {
         );
         let err = Document::from_json(json!([1]), &p, &catalog, ts, 0).unwrap_err();
         assert_eq!(err.to_string(), "expected a JSON object, found an array");
+    }
+
+    /// A store over a string that can be emptied, as a file cut short would be.
+    #[derive(Debug)]
+    struct Shared(std::sync::Mutex<String>);
+
+    impl SourceStore for Shared {
+        fn read(&self, offset: u64, len: u32) -> Option<String> {
+            let text = self.0.lock().unwrap();
+            text.get(offset as usize..offset as usize + len as usize)
+                .map(str::to_string)
+        }
+    }
+
+    #[test]
+    fn a_held_copy_reads_its_fields_back_from_the_store() {
+        let line = r#"{"@timestamp":"2024-05-01T10:00:00Z","user":{"name":"mallory"},"n":[1,2]}"#;
+        let stored = format!("xx{line}");
+        let store = std::sync::Arc::new(Shared(std::sync::Mutex::new(stored)));
+        let dyn_store: std::sync::Arc<dyn SourceStore> = store.clone();
+        let mut catalog = FieldCatalog::new();
+        let ts = catalog.intern("@timestamp");
+        let user = catalog.intern("user.name");
+        let n = catalog.intern("n");
+        let projection = std::sync::Arc::new(Projection::new(&catalog));
+        let doc =
+            Document::from_stored_text(line, &dyn_store, 2, &projection, &catalog, ts, 7).unwrap();
+        let held = doc.held().expect("a stored document has a held form");
+        assert_eq!((held.timestamp(), held.position()), (doc.timestamp(), 7));
+        assert_eq!(held.field(user), ValueRef::String("mallory"));
+        assert_eq!(held.values(), doc.values());
+        assert_eq!(held, doc);
+        assert_eq!(held.source(), doc.source());
+        assert_eq!(held.field(n).to_owned(), doc.field(n).to_owned());
+        // A held copy first read after its source is gone reads as every field missing.
+        let late = doc.held().unwrap();
+        store.0.lock().unwrap().clear();
+        assert_eq!(late.field(user), ValueRef::Null);
+        // Documents that keep their own text are held as they are.
+        let text = Document::from_text(line, &projection, &catalog, ts, 0).unwrap();
+        assert!(text.held().is_none());
     }
 }

@@ -41,6 +41,17 @@ pub trait Event {
     /// The event's position in its input (0-based), the last ordering key after timestamp and
     /// tiebreaker.
     fn position(&self) -> u64;
+
+    /// What a window that keeps this event until a match should hold instead of it, when
+    /// that is smaller: an event that can be read again from where it came keeps only its
+    /// time, position and place there, and decodes its fields again only if asked (when a
+    /// match shows it). `None` (the default): keep the event itself.
+    fn held(&self) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        None
+    }
 }
 
 /// Events can be read through references, so the engine can run over events owned elsewhere

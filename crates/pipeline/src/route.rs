@@ -181,7 +181,7 @@ pub(crate) fn lowest_lines(records: &mut Vec<Undecodable>, n: usize) {
 /// summary: shared by the batch workers and the incremental form.
 pub(crate) struct Decoder {
     pub catalog: FieldCatalog,
-    pub projection: Projection,
+    pub projection: Arc<Projection>,
     pub timestamp: FieldId,
     action: FieldId,
     user: FieldId,
@@ -195,7 +195,7 @@ impl Decoder {
         let catalog = hunt.catalog().clone();
         let (from, to) = hunt.range();
         Decoder {
-            projection: Projection::new(&catalog),
+            projection: Arc::new(Projection::new(&catalog)),
             timestamp: hunt.timestamp_field(),
             action: catalog
                 .get("event.action")

@@ -103,7 +103,7 @@ struct Exception {
 }
 
 enum Evaluator {
-    Eql(Box<Runner<Arc<Document>>>),
+    Eql(Box<Runner<Document>>),
     Threshold(ThresholdEvaluator<Document>),
     /// After [`Hunt::finish`] took the evaluator's last matches.
     Spent,
@@ -410,7 +410,7 @@ impl Hunt {
             }
             match &mut c.evaluator {
                 Evaluator::Eql(runner) => {
-                    runner.push(Arc::clone(&event))?;
+                    runner.push_shared(Arc::clone(&event))?;
                     let hits = runner.take_found();
                     for hit in hits {
                         self.on_hit(index, hit);
@@ -481,8 +481,8 @@ impl Hunt {
         (alerts, self.stats, self.rules)
     }
 
-    fn on_hit(&mut self, rule: usize, hit: Hit<Arc<Document>>) {
-        let events: Vec<Arc<Document>> = hit.events().iter().map(|e| Arc::clone(&**e)).collect();
+    fn on_hit(&mut self, rule: usize, hit: Hit<Document>) {
+        let events: Vec<Arc<Document>> = hit.events().to_vec();
         let Some(at) = events.last().map(|e| e.timestamp()) else {
             return;
         };

@@ -207,7 +207,10 @@ impl<E: Event> ThresholdEvaluator<E> {
             );
         }
         let group = self.groups.get_mut(&key).expect("inserted above");
-        group.events.push_back(Arc::clone(event));
+        // The window keeps the event's held form (its place, not its values) where it has one.
+        group
+            .events
+            .push_back(E::held(event).map_or_else(|| Arc::clone(event), Arc::new));
         let oldest = ts.saturating_sub(self.window_ms);
         while group
             .events
