@@ -356,7 +356,7 @@ pub enum DocumentError {
 pub struct Document {
     /// Decoded when the document is made; for a held copy ([`Event::held`]), decoded again
     /// from the stored source on first read.
-    values: std::sync::OnceLock<Packed>,
+    values: std::sync::OnceLock<Box<Packed>>,
     timestamp: Timestamp,
     position: u64,
     source: Source,
@@ -482,16 +482,25 @@ impl Packed {
 /// allocation instead of a tree of them; parsed again only when an alert shows it).
 #[derive(Debug, Clone)]
 enum Source {
-    Json(Json),
+    /// Boxed: a document is held by the hundred thousand in windows, and a tree is the rare
+    /// case (most sources are stored).
+    Json(Box<Json>),
     Text(Box<str>),
     /// Where the line lives in a file that outlives the event (a spool): no copy is kept.
     Stored {
-        store: std::sync::Arc<dyn SourceStore>,
+        read_back: std::sync::Arc<ReadBack>,
         offset: u64,
         len: u32,
-        /// How the values were projected, to decode them again in a held copy.
-        projection: std::sync::Arc<Projection>,
     },
+}
+
+/// Where stored documents' text is and how their values were projected: what a held copy
+/// ([`Event::held`]) needs to decode its values again. One per store, shared by its
+/// documents.
+#[derive(Debug)]
+pub struct ReadBack {
+    pub store: std::sync::Arc<dyn SourceStore>,
+    pub projection: std::sync::Arc<Projection>,
 }
 
 impl PartialEq for Source {
@@ -501,18 +510,16 @@ impl PartialEq for Source {
             (Source::Text(a), Source::Text(b)) => a == b,
             (
                 Source::Stored {
-                    store: a,
+                    read_back: a,
                     offset: x,
                     len: m,
-                    ..
                 },
                 Source::Stored {
-                    store: b,
+                    read_back: b,
                     offset: y,
                     len: n,
-                    ..
                 },
-            ) => std::sync::Arc::ptr_eq(a, b) && x == y && m == n,
+            ) => std::sync::Arc::ptr_eq(&a.store, &b.store) && x == y && m == n,
             _ => false,
         }
     }
@@ -548,10 +555,10 @@ impl Document {
             })?,
         };
         Ok(Document {
-            values: Packed::new(values).into(),
+            values: Box::new(Packed::new(values)).into(),
             timestamp,
             position,
-            source: Source::Json(source),
+            source: Source::Json(Box::new(source)),
         })
     }
 
@@ -567,7 +574,7 @@ impl Document {
     ) -> Result<Document, DocumentError> {
         let (values, timestamp) = decode_text(text, projection, catalog, timestamp_field)?;
         Ok(Document {
-            values: Packed::new(values).into(),
+            values: Box::new(Packed::new(values)).into(),
             timestamp,
             position,
             source: Source::Text(text.into()),
@@ -577,10 +584,10 @@ impl Document {
     /// An event from already-projected values (tests, benchmarks, other formats).
     pub fn from_values(values: Vec<Value>, timestamp: Timestamp, position: u64) -> Document {
         Document {
-            values: Packed::new(values).into(),
+            values: Box::new(Packed::new(values)).into(),
             timestamp,
             position,
-            source: Source::Json(Json::Null),
+            source: Source::Json(Box::new(Json::Null)),
         }
     }
 
@@ -588,25 +595,24 @@ impl Document {
     /// kept, and the source is read back when asked for.
     pub fn from_stored_text(
         text: &str,
-        store: &std::sync::Arc<dyn SourceStore>,
+        read_back: &std::sync::Arc<ReadBack>,
         offset: u64,
-        projection: &std::sync::Arc<Projection>,
         catalog: &FieldCatalog,
         timestamp_field: FieldId,
         position: u64,
     ) -> Result<Document, DocumentError> {
-        let (values, timestamp) = decode_text(text, projection, catalog, timestamp_field)?;
+        let (values, timestamp) =
+            decode_text(text, &read_back.projection, catalog, timestamp_field)?;
         let source = match u32::try_from(text.len()) {
             Ok(len) => Source::Stored {
-                store: std::sync::Arc::clone(store),
+                read_back: std::sync::Arc::clone(read_back),
                 offset,
                 len,
-                projection: std::sync::Arc::clone(projection),
             },
             Err(_) => Source::Text(text.into()),
         };
         Ok(Document {
-            values: Packed::new(values).into(),
+            values: Box::new(Packed::new(values)).into(),
             timestamp,
             position,
             source,
@@ -621,15 +627,18 @@ impl Document {
     /// The original JSON document (null for events built with [`Document::from_values`]).
     pub fn source(&self) -> std::borrow::Cow<'_, Json> {
         match &self.source {
-            Source::Json(j) => std::borrow::Cow::Borrowed(j),
+            Source::Json(j) => std::borrow::Cow::Borrowed(&**j),
             // The text parsed once already when the document was made.
             Source::Text(t) => {
                 std::borrow::Cow::Owned(serde_json::from_str(t).unwrap_or(Json::Null))
             }
             Source::Stored {
-                store, offset, len, ..
+                read_back,
+                offset,
+                len,
             } => std::borrow::Cow::Owned(
-                store
+                read_back
+                    .store
                     .read(*offset, *len)
                     .and_then(|t| serde_json::from_str(&t).ok())
                     .unwrap_or(Json::Null),
@@ -649,19 +658,20 @@ impl Document {
     fn packed(&self) -> &Packed {
         self.values.get_or_init(|| {
             let Source::Stored {
-                store,
+                read_back,
                 offset,
                 len,
-                projection,
             } = &self.source
             else {
                 unreachable!("only documents with a stored source are held without values")
             };
-            let values = store
+            let projection = &read_back.projection;
+            let values = read_back
+                .store
                 .read(*offset, *len)
                 .and_then(|text| projection.project_text(&text).ok())
                 .unwrap_or_else(|| vec![Value::Null; projection.len()]);
-            Packed::new(values)
+            Box::new(Packed::new(values))
         })
     }
 }
@@ -878,14 +888,16 @@ mod tests {
         let line = r#"{"@timestamp":"2024-05-01T10:00:00Z","user":{"name":"mallory"},"n":[1,2]}"#;
         let stored = format!("xx{line}");
         let store = std::sync::Arc::new(Shared(std::sync::Mutex::new(stored)));
-        let dyn_store: std::sync::Arc<dyn SourceStore> = store.clone();
         let mut catalog = FieldCatalog::new();
         let ts = catalog.intern("@timestamp");
         let user = catalog.intern("user.name");
         let n = catalog.intern("n");
         let projection = std::sync::Arc::new(Projection::new(&catalog));
-        let doc =
-            Document::from_stored_text(line, &dyn_store, 2, &projection, &catalog, ts, 7).unwrap();
+        let read_back = std::sync::Arc::new(ReadBack {
+            store: store.clone(),
+            projection: projection.clone(),
+        });
+        let doc = Document::from_stored_text(line, &read_back, 2, &catalog, ts, 7).unwrap();
         let held = doc.held().expect("a stored document has a held form");
         assert_eq!((held.timestamp(), held.position()), (doc.timestamp(), 7));
         assert_eq!(held.field(user), ValueRef::String("mallory"));

@@ -19,7 +19,7 @@ pub mod time;
 pub mod value;
 
 pub use field::{FieldCatalog, FieldId};
-pub use json::{Document, DocumentError, Projection, SourceStore};
+pub use json::{Document, DocumentError, Projection, ReadBack, SourceStore};
 pub use time::{Timestamp, TimestampError};
 pub use value::{Value, ValueRef};
 

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use quarry_event::{
-    Document, DocumentError, Event, FieldCatalog, FieldId, Projection, SourceStore, Timestamp,
+    Document, DocumentError, Event, FieldCatalog, FieldId, Projection, ReadBack, Timestamp,
 };
 use quarry_rules::{Alert, Hunt, HuntStats, Rule};
 
@@ -75,16 +75,17 @@ pub fn hunt_share(
     let decoder = Decoder::new(&hunt, max_users);
     let mut counts = EventCounts::default();
     // Where evidence is read back from: each spool, and each input file records point into.
-    let mut stores: Vec<Arc<dyn SourceStore>> = Vec::with_capacity(spools.len());
-    let mut input_stores: Vec<Option<Arc<dyn SourceStore>>> = Vec::with_capacity(spools.len());
+    let read_back = |file: &std::fs::File| -> Result<Arc<ReadBack>, PipelineError> {
+        Ok(Arc::new(ReadBack {
+            store: Arc::new(SpoolStore(file.try_clone().map_err(spool_error)?)),
+            projection: Arc::clone(&decoder.projection),
+        }))
+    };
+    let mut stores: Vec<Arc<ReadBack>> = Vec::with_capacity(spools.len());
+    let mut input_stores: Vec<Option<Arc<ReadBack>>> = Vec::with_capacity(spools.len());
     for spool in spools {
-        let file = spool.file.try_clone().map_err(spool_error)?;
-        stores.push(Arc::new(SpoolStore(file)));
-        let input = match &spool.input_file {
-            Some(f) => Some(Arc::new(SpoolStore(f.try_clone().map_err(spool_error)?)) as _),
-            None => None,
-        };
-        input_stores.push(input);
+        stores.push(read_back(&spool.file)?);
+        input_stores.push(spool.input_file.as_ref().map(read_back).transpose()?);
     }
     let mut merge = Merge::new(spools).map_err(spool_error)?;
     let mut undecodable: Vec<Vec<Undecodable>> = vec![Vec::new(); spools.len()];
@@ -112,7 +113,6 @@ pub fn hunt_share(
                     text,
                     store,
                     head.offset,
-                    &decoder.projection,
                     &decoder.catalog,
                     decoder.timestamp,
                     position,

@@ -261,7 +261,10 @@ impl Alert {
             }
             *self.actions.entry(action).or_default() += 1;
             if self.evidence.len() < max_evidence {
-                self.evidence.push(Arc::clone(e));
+                // Evidence is shown by its source: the held form (its place, where it has
+                // one) keeps an alert small while it waits for the end of the hunt.
+                self.evidence
+                    .push(Document::held(e).map_or_else(|| Arc::clone(e), Arc::new));
             } else {
                 self.evidence_omitted += 1;
             }
