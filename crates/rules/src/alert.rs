@@ -271,6 +271,16 @@ impl Alert {
         }
     }
 
+    /// No more matches will fold in: what only folding reads (the texts and positions seen)
+    /// is freed, as a hunt keeps every closed alert until it ends.
+    pub fn closed(&mut self) {
+        self.seen_searches = std::collections::HashSet::new();
+        self.counted = Counted::Newest(None);
+        self.evidence.shrink_to_fit();
+        self.addresses.shrink_to_fit();
+        self.searches.shrink_to_fit();
+    }
+
     /// Lowers the severity (never raises it), keeping the risk score within the new band.
     pub fn lower(&mut self, to: Severity, reason: String) {
         if to < self.severity {

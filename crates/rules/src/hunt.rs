@@ -598,6 +598,7 @@ impl Hunt {
             alert.lower(severity, reason);
         }
         self.stats.alerts[alert.rule] += 1;
+        alert.closed();
         self.ready.push(alert);
     }
 }
