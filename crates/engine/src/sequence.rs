@@ -253,12 +253,12 @@ struct Pending<E> {
 
 struct KeyState<E> {
     /// `groups[s]`: pending sequences whose last matched stage is `s` (for `s < n - 1`).
-    groups: Vec<VecDeque<Pending<E>>>,
+    groups: Box<[VecDeque<Pending<E>>]>,
     /// For a repeated single stage (see [`SequenceMatcher::repeated`]): the key's latest
     /// matching events, oldest first; each starts one pending sequence.
     recent: VecDeque<Arc<E>>,
     /// Forbidding events seen for this key, per missing stage (nanoseconds, oldest first).
-    missing_hits: Vec<VecDeque<i64>>,
+    missing_hits: Box<[VecDeque<i64>]>,
     /// Candidates waiting for a trailing forbidding event.
     awaiting: Vec<Awaiting<E>>,
     /// Timestamp of the latest event that touched this key.

@@ -14,7 +14,8 @@ use crate::normalize::Unreadable;
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct EventCounts {
     pub by_action: HashMap<String, u64>,
-    pub by_user: HashMap<String, u64>,
+    /// Boxed names: a million users' counts are a table of a million keys.
+    pub by_user: HashMap<Box<str>, u64>,
     /// Events without a usable `@timestamp`.
     pub unreadable: u64,
     /// Users whose counts were forgotten to stay within the cap (the least active).
@@ -24,13 +25,11 @@ pub struct EventCounts {
 impl EventCounts {
     /// Adds another worker's counts.
     pub fn absorb(&mut self, other: EventCounts) {
-        for (mine, theirs) in [
-            (&mut self.by_action, other.by_action),
-            (&mut self.by_user, other.by_user),
-        ] {
-            for (k, n) in theirs {
-                *mine.entry(k).or_default() += n;
-            }
+        for (k, n) in other.by_action {
+            *self.by_action.entry(k).or_default() += n;
+        }
+        for (k, n) in other.by_user {
+            *self.by_user.entry(k).or_default() += n;
         }
         self.unreadable += other.unreadable;
         self.users_forgotten += other.users_forgotten;
@@ -68,7 +67,7 @@ impl EventCounts {
             });
             self.users_forgotten += forgotten;
         }
-        self.by_user.insert(user.to_string(), 1);
+        self.by_user.insert(user.into(), 1);
     }
 }
 
@@ -183,7 +182,7 @@ impl Summary {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
-        let mut users: Vec<(&String, &u64)> = self.counts.by_user.iter().collect();
+        let mut users: Vec<(&Box<str>, &u64)> = self.counts.by_user.iter().collect();
         users.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         s.push_str(&format!(
             "  top users: {}{}\n",
