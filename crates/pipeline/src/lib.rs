@@ -6,7 +6,8 @@
 //!
 //! - [`source`]: what a run reads: each file once, large plain files cut into parts;
 //! - [`normalize`]: every input (or part) normalized to ECS, in parallel, into a time-ordered
-//!   [`spool`] (sorted on disk when the input was out of order);
+//!   [`spool`] (sorted on disk when the input was out of order); a line of a plain ECS file
+//!   is recorded by its place in the file, not copied, and read back from there;
 //! - [`order`]: the spools merged by time into one stream, each event with one position;
 //! - [`route`]: the stream split by user across workers, each running the rule set
 //!   ([`quarry_rules::Hunt`]) over its share;
