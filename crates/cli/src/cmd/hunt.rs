@@ -207,6 +207,10 @@ pub fn hunt(args: Args) -> anyhow::Result<(ExitCode, Option<Summary>)> {
                 dir.display()
             );
         }
+        // Their message names the cause already (the chain would say it twice).
+        Err(e @ (PipelineError::SpoolRead { .. } | PipelineError::InputRead { .. })) => {
+            bail!("{e}")
+        }
         Err(e) => return Err(e.into()),
     };
     drop(sink);
