@@ -441,7 +441,8 @@ impl<E: Event> SequenceMatcher<E> {
         if !any {
             return;
         }
-        // Windows keep the event's held form (its place, not its values) where it has one.
+        // Windows keep the event's held form (its place, not its values) where it has one;
+        // a sequence it completes gets the event itself, whose fields the match reads next.
         let kept = E::held(&event).map_or_else(|| Arc::clone(&event), Arc::new);
         if let Some(missing) = &spec.missing {
             for (m, stage) in missing.stages.iter().enumerate() {
@@ -454,7 +455,7 @@ impl<E: Event> SequenceMatcher<E> {
         }
         if spec.keys.len() == 1 {
             for_each_key(&spec.keys[0], &*event, |view| {
-                self.advance_key(0, matched, view, &kept, now, out);
+                self.advance_key(0, matched, view, (&event, &kept), now, out);
             });
         } else {
             self.advance_across_keysets(&spec, matched, &event, &kept, now, out);
@@ -488,17 +489,18 @@ impl<E: Event> SequenceMatcher<E> {
                 })
                 .clone();
             for key in keys {
-                self.advance_stage(s, &key, kept, now, out);
+                self.advance_stage(s, &key, (event, kept), now, out);
             }
         }
     }
 
-    /// Advances one stage for one key (the general path, one stage at a time).
+    /// Advances one stage for one key (the general path, one stage at a time). `(event,
+    /// kept)`: the event, and the form of it that pending sequences keep.
     fn advance_stage(
         &mut self,
         s: usize,
         key: &JoinKey,
-        event: &Arc<E>,
+        (event, kept): (&Arc<E>, &Arc<E>),
         now: i64,
         out: &mut Vec<SequenceMatch<E>>,
     ) {
@@ -513,7 +515,7 @@ impl<E: Event> SequenceMatcher<E> {
             state.last_seen = now;
             state.groups[0].clear();
             state.groups[0].push_back(Pending {
-                events: vec![Arc::clone(event)],
+                events: vec![Arc::clone(kept)],
                 first_ts: now,
             });
             self.stats.peak_keys = self.stats.peak_keys.max(self.keys.len() as u64);
@@ -531,10 +533,11 @@ impl<E: Event> SequenceMatcher<E> {
         if maxspan.is_some_and(|m| now.saturating_sub(pending.first_ts) > m) {
             self.stats.maxspan_rejections += 1;
         } else {
-            pending.events.push(Arc::clone(event));
             if s == n - 1 {
+                pending.events.push(Arc::clone(event));
                 self.complete(key, pending.events, out);
             } else {
+                pending.events.push(Arc::clone(kept));
                 state.groups[s].clear();
                 state.groups[s].push_back(pending);
             }
@@ -545,12 +548,13 @@ impl<E: Event> SequenceMatcher<E> {
     }
 
     /// Advances every matching stage that uses `keyset` for one join key, last stage first.
+    /// `(event, kept)`: the event, and the form of it that pending sequences keep.
     fn advance_key(
         &mut self,
         keyset: usize,
         matched: &[bool],
         view: &[ValueRef<'_>],
-        event: &Arc<E>,
+        (event, kept): (&Arc<E>, &Arc<E>),
         now: i64,
         out: &mut Vec<SequenceMatch<E>>,
     ) {
@@ -594,7 +598,7 @@ impl<E: Event> SequenceMatcher<E> {
                     self.stats.maxspan_rejections += 1;
                 }
             }
-            state.recent.push_back(Arc::clone(event));
+            state.recent.push_back(Arc::clone(kept));
         } else {
             for s in (1..n).rev() {
                 let stage = self.spec.stages[s];
@@ -610,10 +614,11 @@ impl<E: Event> SequenceMatcher<E> {
                     self.stats.maxspan_rejections += 1;
                     continue;
                 }
-                pending.events.push(Arc::clone(event));
                 if s == last {
+                    pending.events.push(Arc::clone(event));
                     completed.push(pending.events);
                 } else {
+                    pending.events.push(Arc::clone(kept));
                     // Only the newest pending sequence of a stage is ever extended (older ones
                     // are dropped when it is): keep just that one, so state stays bounded.
                     state.groups[s].clear();
@@ -623,7 +628,7 @@ impl<E: Event> SequenceMatcher<E> {
             if starts {
                 state.groups[0].clear();
                 state.groups[0].push_back(Pending {
-                    events: vec![Arc::clone(event)],
+                    events: vec![Arc::clone(kept)],
                     first_ts: now,
                 });
             }

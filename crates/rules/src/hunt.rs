@@ -413,7 +413,7 @@ impl Hunt {
                     runner.push_shared(Arc::clone(&event))?;
                     let hits = runner.take_found();
                     for hit in hits {
-                        self.on_hit(index, hit, Some(&event));
+                        self.on_hit(index, hit);
                     }
                 }
                 Evaluator::Threshold(t) => {
@@ -453,7 +453,7 @@ impl Hunt {
                     let (hits, stats) = runner.finish();
                     self.stats.evicted_keys += stats.sequence.evicted_keys;
                     for hit in hits {
-                        self.on_hit(index, hit, None);
+                        self.on_hit(index, hit);
                     }
                 }
                 Evaluator::Threshold(mut t) => {
@@ -481,18 +481,8 @@ impl Hunt {
         (alerts, self.stats, self.rules)
     }
 
-    /// `current`: the event being pushed, whose decoded form replaces its held copy in the
-    /// match (windows keep held copies; the match's newest event is usually this one, and
-    /// its fields are read to fold it into an alert).
-    fn on_hit(&mut self, rule: usize, hit: Hit<Document>, current: Option<&Arc<Document>>) {
-        let events: Vec<Arc<Document>> = hit
-            .events()
-            .iter()
-            .map(|e| match current {
-                Some(c) if c.position() == e.position() => Arc::clone(c),
-                _ => Arc::clone(e),
-            })
-            .collect();
+    fn on_hit(&mut self, rule: usize, hit: Hit<Document>) {
+        let events: Vec<Arc<Document>> = hit.events().to_vec();
         let Some(at) = events.last().map(|e| e.timestamp()) else {
             return;
         };
