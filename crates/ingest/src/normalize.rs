@@ -379,7 +379,11 @@ pub fn normalize_to(
             },
             Format::EcsNdjson => match ecs_documents(text) {
                 Ok(documents) => {
-                    let place = (line_start, text.len() as u32);
+                    // A place is a u32 length (below 2 GiB): a longer line is copied.
+                    let place = u32::try_from(text.len())
+                        .ok()
+                        .filter(|len| *len < 1 << 31)
+                        .map(|len| (line_start, len));
                     for (ts, user, document) in documents {
                         let hash = match user {
                             User::None => 0,
@@ -391,8 +395,10 @@ pub fn normalize_to(
                         };
                         let body = match document {
                             Some(text) => Body::Text(text),
-                            None if in_place => Body::InInput(place.0, place.1),
-                            None => Body::Text(text.to_string()),
+                            None => match place {
+                                Some((offset, len)) if in_place => Body::InInput(offset, len),
+                                _ => Body::Text(text.to_string()),
+                            },
                         };
                         buffer
                             .push(ts, hash, number, body, out, &mut report)

@@ -121,8 +121,9 @@ fn spool_input(
     };
     let mut file = tempfile::tempfile().map_err(spool_error)?;
     // Records may point into a plain input file rather than copy its lines: the hunt reads
-    // them through this handle (opened first, so it is the file normalized even if the name
-    // is moved meanwhile, as a log rotation does).
+    // them through this handle. It is opened just before the normalizer opens the same name,
+    // so a rotation that moves the name later (during the hunt) does not change what is read;
+    // a file cut short in place is an error when a record is read, never other bytes.
     let input_file = match input {
         Input::File(path) | Input::Part { path, .. } => std::fs::File::open(path).ok(),
         Input::Stdin | Input::Bytes { .. } => None,
