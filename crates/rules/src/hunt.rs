@@ -119,6 +119,10 @@ struct Compiled {
     suppress_missing: bool,
     /// Matches of several join keys fold into one alert (see [`Alert::open`]).
     interleaved: bool,
+    /// For a sequence joined on every group field (`sequence by` shared by all stages):
+    /// where each group field is in a match's join key. Group values are then read from the
+    /// key, not from the events, which windows hold undecoded.
+    group_in_join_key: Option<Vec<usize>>,
 }
 
 type GroupKey = (usize, Vec<Option<String>>);
@@ -141,6 +145,30 @@ pub struct Hunt {
     input_start: Option<Timestamp>,
     last: Option<Timestamp>,
     stats: HuntStats,
+}
+
+/// Where each of `group` is in the join keys of `rule`'s matches: for a sequence whose
+/// stages share their join keys (`sequence by ...`, no stage-level `by`) and whose group
+/// fields are all among them; `None` otherwise.
+fn join_key_positions(rule: &Rule, group: &[String]) -> Option<Vec<usize>> {
+    let RuleKind::Eql(q) = &rule.kind else {
+        return None;
+    };
+    let QueryBody::Sequence(s) = &q.body else {
+        return None;
+    };
+    let staged = s.stages.iter().chain(&s.until).any(|st| !st.by.is_empty());
+    let by: Vec<String> =
+        s.by.iter()
+            .map(|e| e.as_field().map(|f| f.dotted()))
+            .collect::<Option<_>>()?;
+    if staged || group.is_empty() {
+        return None;
+    }
+    group
+        .iter()
+        .map(|g| by.iter().position(|b| b == g))
+        .collect()
 }
 
 fn compile_exception(
@@ -250,8 +278,10 @@ impl Hunt {
             let interleaved = matches!(rule.kind, RuleKind::Eql(_))
                 && !joins.is_empty()
                 && !joins.iter().all(|j| group.contains(j));
+            let group_in_join_key = join_key_positions(rule, &group);
             compiled.push(Compiled {
                 interleaved,
+                group_in_join_key,
                 exceptions: rule_exceptions,
                 evaluator,
                 group_by: group
@@ -486,27 +516,40 @@ impl Hunt {
         let Some(at) = events.last().map(|e| e.timestamp()) else {
             return;
         };
-        self.on_match(rule, events, at, None);
+        let values = match (&self.compiled[rule].group_in_join_key, hit.join_key()) {
+            (Some(positions), Some(key)) => Some(
+                positions
+                    .iter()
+                    .map(|&i| key.0.get(i).and_then(|v| key_value(v.to_value().as_ref())))
+                    .collect(),
+            ),
+            _ => None,
+        };
+        self.on_match(rule, events, at, None, values);
     }
 
     fn on_threshold(&mut self, rule: usize, m: ThresholdMatch<Document>) {
-        self.on_match(rule, m.new_events, m.at, Some(m.count));
+        self.on_match(rule, m.new_events, m.at, Some(m.count), None);
     }
 
+    /// `values`: the group's values when the match already says them (its join key);
+    /// otherwise each is the first value an event of the match has.
     fn on_match(
         &mut self,
         rule: usize,
         events: Vec<Arc<Document>>,
         at: Timestamp,
         threshold_count: Option<u64>,
+        values: Option<Vec<Option<String>>>,
     ) {
         self.stats.matches[rule] += 1;
         let c = &self.compiled[rule];
-        let values: Vec<Option<String>> = c
-            .group_by
-            .iter()
-            .map(|(_, id)| events.iter().find_map(|e| key_value(e.field(*id))))
-            .collect();
+        let values: Vec<Option<String>> = values.unwrap_or_else(|| {
+            c.group_by
+                .iter()
+                .map(|(_, id)| events.iter().find_map(|e| key_value(e.field(*id))))
+                .collect()
+        });
         let group: Vec<(String, Option<String>)> = c
             .group_by
             .iter()

@@ -775,3 +775,29 @@ fn reasons_are_safe_to_print_and_count_distinct_searches() {
         "{reason}"
     );
 }
+
+#[test]
+fn a_sequence_alert_is_grouped_by_the_join_key_it_matched_on() {
+    // Two views naming two users, then one by eve alone: the burst joins on eve (the only
+    // key with three events), so its alert is eve's, whatever user the first event names
+    // first.
+    let mut events = Vec::new();
+    for minute in [0.0, 1.0] {
+        let mut e = ev(minute, "-", Some("10.0.0.9"), "page_viewed");
+        e["user"]["name"] = json!(["mallory", "eve"]);
+        events.push(e);
+    }
+    events.push(ev(2.0, "eve", Some("10.0.0.9"), "page_viewed"));
+    let (alerts, _) = run(events, Tuning::default(), HuntOptions::default());
+    let burst: Vec<_> = alerts.iter().filter(|a| a.rule_name == "Burst").collect();
+    assert_eq!(burst.len(), 1);
+    assert_eq!(burst[0].user.as_deref(), Some("eve"));
+    assert_eq!(
+        burst[0].group,
+        vec![
+            ("user.name".to_string(), Some("eve".to_string())),
+            ("source.ip".to_string(), Some("10.0.0.9".to_string())),
+        ]
+    );
+    assert_eq!(burst[0].event_count, 3);
+}
