@@ -18,6 +18,9 @@ pub struct Projection {
     fields: HashMap<String, FieldId>,
     /// Every proper dotted prefix of a wanted field: the objects worth descending into.
     prefixes: HashSet<String>,
+    /// Both in one table, for the text decoder's one lookup per key: the field a path names
+    /// (if wanted), and whether objects under it are worth descending into.
+    paths: HashMap<String, (Option<FieldId>, bool)>,
     len: usize,
 }
 
@@ -40,9 +43,17 @@ impl Projection {
                 prefixes.insert(name[..i].to_string());
             }
         }
+        let mut paths: HashMap<String, (Option<FieldId>, bool)> = HashMap::new();
+        for (name, id) in &fields {
+            paths.entry(name.clone()).or_default().0 = Some(*id);
+        }
+        for prefix in &prefixes {
+            paths.entry(prefix.clone()).or_default().1 = true;
+        }
         Projection {
             fields,
             prefixes,
+            paths,
             len: catalog.len(),
         }
     }
@@ -250,8 +261,12 @@ impl<'de> serde::de::Visitor<'de> for ObjectSeed<'_> {
                 self.path.push('.');
             }
             self.path.push_str(&key);
-            let wanted = self.projection.fields.get(self.path.as_str()).copied();
-            let prefix = self.projection.prefixes.contains(self.path.as_str());
+            let (wanted, prefix) = self
+                .projection
+                .paths
+                .get(self.path.as_str())
+                .copied()
+                .unwrap_or((None, false));
             match (wanted, prefix) {
                 (None, false) => {
                     map.next_value::<serde::de::IgnoredAny>()?;
