@@ -709,3 +709,49 @@ fn a_flood_of_distinct_keys_is_evicted_counted_and_the_burst_still_alerts() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("evicted"), "{stderr}");
 }
+
+#[test]
+fn a_byte_order_mark_is_not_part_of_the_first_event_and_evidence_is_read_from_the_file() {
+    // A Windows export starts with a byte order mark; the first event must still count, and
+    // its evidence (read back from the file where it lies) must be that event exactly.
+    let event = serde_json::json!({
+        "@timestamp": "2026-11-23T10:00:00Z",
+        "event": {"dataset": "atlassian.confluence", "action": "space_exported"},
+        "user": {"name": "mallory"},
+        "source": {"ip": "203.0.113.9"},
+        "confluence": {"space": {"key": "ENG"}},
+    });
+    let d = dir("bom");
+    let path = d.join("export.ndjson");
+    let mut bytes = b"\xef\xbb\xbf".to_vec();
+    bytes.extend(event.to_string().as_bytes());
+    bytes.push(b'\n');
+    std::fs::write(&path, bytes).unwrap();
+    let out = quarry(&[
+        "hunt",
+        "--no-config",
+        "-j",
+        "1",
+        "--format",
+        "ndjson",
+        path.to_str().unwrap(),
+    ]);
+    let alerts = alerts(&out);
+    let export: Vec<&Json> = alerts
+        .iter()
+        .filter(|a| a["kibana.alert.rule.name"] == "Confluence Space Export")
+        .collect();
+    assert_eq!(export.len(), 1, "{alerts:?}");
+    let evidence = export[0]
+        .as_object()
+        .unwrap()
+        .values()
+        .find_map(|v| v.get("evidence"))
+        .expect("the alert carries its evidence");
+    assert_eq!(evidence, &serde_json::json!([event]));
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        summary.contains("1 events, 0 skipped, 0 malformed"),
+        "{summary}"
+    );
+}

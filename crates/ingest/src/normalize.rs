@@ -306,6 +306,13 @@ pub fn normalize_to(
             }
             Line::Text(t) => t,
         };
+        // A byte order mark opens many files written on Windows: it marks the encoding, it
+        // is not part of the first record.
+        const BOM: &[u8] = b"\xef\xbb\xbf";
+        let (text, line_start) = match text.strip_prefix(BOM) {
+            Some(rest) if line_start == 0 => (rest, BOM.len() as u64),
+            _ => (text, line_start),
+        };
         if text.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
