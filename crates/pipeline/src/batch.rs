@@ -99,12 +99,21 @@ pub fn run(
         report.malformed += undecodable_by_spool[i];
         let kept = &mut undecodable[i];
         route::lowest_lines(kept, quoted);
-        let room = quoted.saturating_sub(report.first_errors.len());
+        // The records quoted are the first ones by line, whichever stage found them.
+        let prefix = format!("{}:", report.input);
+        let line_of = |quote: &str| -> u64 {
+            quote
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.split(':').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(u64::MAX)
+        };
         report.first_errors.extend(
             kept.iter()
-                .take(room)
                 .map(|u| format!("{}:{}: {}", report.input, u.line, u.reason)),
         );
+        report.first_errors.sort_by_key(|q| line_of(q));
+        report.first_errors.truncate(quoted);
     }
 
     let before = alerts.len();

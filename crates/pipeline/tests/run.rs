@@ -105,6 +105,42 @@ fn a_record_the_rules_cannot_decode_is_one_malformed_record() {
     }
 }
 
+/// Records malformed for the normalizer and records the rules cannot decode are quoted
+/// together, the first ones by line, whichever stage found them.
+#[test]
+fn the_malformed_records_quoted_are_the_first_by_line() {
+    let mut lines = views("mallory", 45);
+    for i in [1, 2] {
+        lines[i] = lines[i].replace(r#""/display/ENG/Page"#, "1e400,\"x\":\"");
+    }
+    for line in lines.iter_mut().take(9).skip(3) {
+        *line = "not json".to_string();
+    }
+    let text = lines.join("\n") + "\n";
+    for threads in [1, 2] {
+        let (_, summary) = hunt(vec![bytes("events.ndjson", text.clone())], threads);
+        let report = &summary.inputs[0];
+        assert_eq!(report.malformed, 8, "{report:?}");
+        let quoted: Vec<&str> = report
+            .first_errors
+            .iter()
+            .map(|q| q.split(": ").next().unwrap())
+            .collect();
+        assert_eq!(
+            quoted,
+            [
+                "events.ndjson:2",
+                "events.ndjson:3",
+                "events.ndjson:4",
+                "events.ndjson:5",
+                "events.ndjson:6"
+            ],
+            "{:?}",
+            report.first_errors
+        );
+    }
+}
+
 #[test]
 fn unreadable_inputs_are_reported_and_the_rest_is_hunted() {
     let missing = Input::File("/nonexistent/quarry/access.log".into());
