@@ -63,6 +63,11 @@ struct Group<E> {
     events: VecDeque<Arc<E>>,
     /// Events at or before this position were reported in an earlier match.
     reported_through: Option<u64>,
+    /// The newest events still as they were pushed (decoded), in Kibana mode: the next
+    /// execution folds them into its match, if any, and then keeps their held form
+    /// ([`Event::held`]) for the rest of the lookback. So events are decoded once, and a
+    /// group holds at most one interval of them decoded.
+    fresh: usize,
 }
 
 /// A group field's value as a key: strings as they are, other scalars as JSON writes them.
@@ -203,14 +208,21 @@ impl<E: Event> ThresholdEvaluator<E> {
                 Group {
                     events: VecDeque::new(),
                     reported_through: None,
+                    fresh: 0,
                 },
             );
         }
         let group = self.groups.get_mut(&key).expect("inserted above");
-        // The window keeps the event's held form (its place, not its values) where it has one.
-        group
-            .events
-            .push_back(E::held(event).map_or_else(|| Arc::clone(event), Arc::new));
+        if self.mode == ThresholdMode::Kibana {
+            group.events.push_back(Arc::clone(event));
+            group.fresh += 1;
+        } else {
+            // A sliding match reads only the event that makes it: the window keeps the
+            // others' held form (their place, not their values) where they have one.
+            group
+                .events
+                .push_back(E::held(event).map_or_else(|| Arc::clone(event), Arc::new));
+        }
         let oldest = ts.saturating_sub(self.window_ms);
         while group
             .events
@@ -219,6 +231,7 @@ impl<E: Event> ThresholdEvaluator<E> {
         {
             group.events.pop_front();
         }
+        group.fresh = group.fresh.min(group.events.len());
         if self.mode == ThresholdMode::Sliding && group.events.len() as u64 >= self.value {
             // Unreported events are the newest ones: walk back to the last reported.
             let mut new_events: Vec<Arc<E>> = group
@@ -329,7 +342,7 @@ impl<E: Event> ThresholdEvaluator<E> {
                 at,
             });
         }
-        // Forget what no later execution can count.
+        // Forget what no later execution can count; keep the rest held.
         self.groups.retain(|_, g| {
             while g
                 .events
@@ -338,6 +351,14 @@ impl<E: Event> ThresholdEvaluator<E> {
             {
                 g.events.pop_front();
             }
+            let fresh = g.fresh.min(g.events.len());
+            let decoded = g.events.len() - fresh;
+            for e in g.events.range_mut(decoded..) {
+                if let Some(held) = E::held(e) {
+                    *e = Arc::new(held);
+                }
+            }
+            g.fresh = 0;
             !g.events.is_empty()
         });
     }

@@ -1,0 +1,89 @@
+//! In Kibana mode a threshold group keeps its newest events as they were pushed until the
+//! next execution has folded them into its match, and their held form ([`Event::held`])
+//! after: an event's fields are decoded once, and at most one interval of a group's events
+//! is held decoded.
+
+use std::sync::Arc;
+
+use quarry_eql::ast::QueryBody;
+use quarry_event::{Event, FieldCatalog, FieldId, Timestamp, ValueRef};
+use quarry_rules::threshold::{ThresholdEvaluator, ThresholdMode};
+
+const MINUTE: i64 = 60_000;
+const BASE: i64 = 1_700_000_000_000 / 3_600_000 * 3_600_000;
+
+/// An event of one user whose held form is marked, so the test can tell which it got.
+#[derive(Debug, Clone)]
+struct Marked {
+    minute: i64,
+    position: u64,
+    held: bool,
+    user: FieldId,
+}
+
+impl Event for Marked {
+    fn field(&self, id: FieldId) -> ValueRef<'_> {
+        if id == self.user {
+            ValueRef::String("mallory")
+        } else {
+            ValueRef::Null
+        }
+    }
+    fn timestamp(&self) -> Timestamp {
+        Timestamp::from_millis(BASE + self.minute * MINUTE).unwrap()
+    }
+    fn position(&self) -> u64 {
+        self.position
+    }
+    fn held(&self) -> Option<Marked> {
+        Some(Marked {
+            held: true,
+            ..self.clone()
+        })
+    }
+}
+
+#[test]
+fn events_are_folded_as_pushed_and_held_after_the_next_execution() {
+    let mut catalog = FieldCatalog::new();
+    let user = catalog.intern("user.name");
+    let query = quarry_eql::parse("any where true").unwrap();
+    let QueryBody::Event(q) = query.body else {
+        panic!("an event query")
+    };
+    let filter = quarry_engine::expr::compile_condition(&q.condition, &mut catalog).unwrap();
+    // Three events in a 60-minute lookback, executions every 5 minutes.
+    let mut ev = ThresholdEvaluator::new(
+        filter,
+        vec![user],
+        3,
+        60 * MINUTE as u64,
+        5 * MINUTE as u64,
+        ThresholdMode::Kibana,
+    );
+    let mut out = Vec::new();
+    for (position, minute) in [0, 1, 2, 6, 12, 13, 14, 16].into_iter().enumerate() {
+        let event = Arc::new(Marked {
+            minute,
+            position: position as u64,
+            held: false,
+            user,
+        });
+        ev.push(&event, &mut out);
+    }
+    let matches: Vec<Vec<(i64, bool)>> = out
+        .iter()
+        .map(|m| m.new_events.iter().map(|e| (e.minute, e.held)).collect())
+        .collect();
+    assert_eq!(
+        matches,
+        vec![
+            // The execution at minute 0 counted the event at 0 (too few) and held it; the one
+            // at 5 folds it with the two pushed since.
+            vec![(0, true), (1, false), (2, false)],
+            // The one at 10 counted only minute 6 (held since); the one at 15 folds it with
+            // the three pushed after 10.
+            vec![(6, true), (12, false), (13, false), (14, false)],
+        ]
+    );
+}
