@@ -63,10 +63,11 @@ struct Group<E> {
     events: VecDeque<Arc<E>>,
     /// Events at or before this position were reported in an earlier match.
     reported_through: Option<u64>,
-    /// The newest events still as they were pushed (decoded), in Kibana mode: the next
-    /// execution folds them into its match, if any, and then keeps their held form
-    /// ([`Event::held`]) for the rest of the lookback. So events are decoded once, and a
-    /// group holds at most one interval of them decoded.
+    /// The newest events still as they were pushed (decoded), in Kibana mode, kept so by a
+    /// group that may reach the threshold: the next execution folds them into its match, if
+    /// any, and then keeps their held form ([`Event::held`]) for the rest of the lookback.
+    /// So a matching group's events are decoded once, and at most one interval of a group's
+    /// events is held decoded.
     fresh: usize,
 }
 
@@ -213,12 +214,15 @@ impl<E: Event> ThresholdEvaluator<E> {
             );
         }
         let group = self.groups.get_mut(&key).expect("inserted above");
-        if self.mode == ThresholdMode::Kibana {
+        // A group that may match at the next execution keeps its new events decoded until
+        // then (that match folds them); any other keeps their held form (their place, not
+        // their values) where they have one. Once one is kept decoded, the rest until the
+        // execution are too, so the decoded ones are always the newest.
+        let may_match = group.fresh > 0 || group.events.len() as u64 + 1 >= self.value;
+        if self.mode == ThresholdMode::Kibana && may_match {
             group.events.push_back(Arc::clone(event));
             group.fresh += 1;
         } else {
-            // A sliding match reads only the event that makes it: the window keeps the
-            // others' held form (their place, not their values) where they have one.
             group
                 .events
                 .push_back(E::held(event).map_or_else(|| Arc::clone(event), Arc::new));

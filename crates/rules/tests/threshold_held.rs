@@ -1,7 +1,7 @@
-//! In Kibana mode a threshold group keeps its newest events as they were pushed until the
-//! next execution has folded them into its match, and their held form ([`Event::held`])
-//! after: an event's fields are decoded once, and at most one interval of a group's events
-//! is held decoded.
+//! In Kibana mode a threshold group that may reach the threshold keeps its newest events as
+//! they were pushed until the next execution has folded them into its match, and their held
+//! form ([`Event::held`]) after; a group short of it keeps the held form at once. A matching
+//! group's events are decoded once, and at most one interval of them is held decoded.
 
 use std::sync::Arc;
 
@@ -78,12 +78,12 @@ fn events_are_folded_as_pushed_and_held_after_the_next_execution() {
     assert_eq!(
         matches,
         vec![
-            // The execution at minute 0 counted the event at 0 (too few) and held it; the one
-            // at 5 folds it with the two pushed since.
-            vec![(0, true), (1, false), (2, false)],
-            // The one at 10 counted only minute 6 (held since); the one at 15 folds it with
-            // the three pushed after 10.
-            vec![(6, true), (12, false), (13, false), (14, false)],
+            // The first two came to a group short of three: held. The third could make it
+            // match: kept as pushed, and folded so by the execution at minute 5.
+            vec![(0, true), (1, true), (2, false)],
+            // Minute 6 and 12 came to a group short of three again (the reported ones gone);
+            // from 13 on it could match, until the execution at 15 folds them.
+            vec![(6, true), (12, true), (13, false), (14, false)],
         ]
     );
 }
